@@ -1,0 +1,1 @@
+"""Wire core: bytes of one Responses API exchange -> typed events, items, Response and findings."""
