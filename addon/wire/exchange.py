@@ -32,7 +32,10 @@ FINGERPRINT_PREFIX = "fp:"
 
 def fingerprint(secret: str) -> str:
     """A short stable fingerprint: the same key always maps to the same 12 hex digits."""
-    return FINGERPRINT_PREFIX + hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return (
+        FINGERPRINT_PREFIX
+        + hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    )
 
 
 def redact_value(name: str, value: str) -> str:
@@ -149,7 +152,9 @@ class Exchange:
         return None
 
 
-def chunks_from_parts(parts: Iterable[tuple[float, bytes]]) -> tuple[bytes, list[tuple[float, int]]]:
+def chunks_from_parts(
+    parts: Iterable[tuple[float, bytes]],
+) -> tuple[bytes, list[tuple[float, int]]]:
     """Join (offset_ms, bytes) parts into one body and its chunk table."""
     table: list[tuple[float, int]] = []
     buf = bytearray()

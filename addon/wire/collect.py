@@ -1,0 +1,91 @@
+"""Collects findings while an exchange is parsed, folding repeats into one finding each.
+
+A stream of 500 deltas that all lack `logprobs` is one schema_mismatch finding with a count,
+not 500.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .findings import Finding, Severity
+from .typing_ import Typed
+
+
+@dataclass
+class _Group:
+    count: int
+    first: Finding
+    fields: dict[str, None] = field(default_factory=dict)
+
+
+class Collector:
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.unknown_types: Counter[str] = Counter()
+        self._mismatch: dict[str, _Group] = {}
+        self._unknown: dict[str, _Group] = {}
+
+    def add(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    def typed(
+        self,
+        label: str,
+        typed: Typed,
+        what: str,
+        event_index: int | None = None,
+        sequence_number: int | None = None,
+        path: str | None = None,
+    ) -> None:
+        """Note what building one payload revealed.
+
+        `label` groups schema mismatches (an event type, `request.input`...); `what` says what
+        kind of thing an unknown type was (event, input item, output item...).
+        """
+        if typed.unknown_type is not None:
+            self.unknown_types[typed.unknown_type] += 1
+            key = f"{what}:{typed.unknown_type}"
+            group = self._unknown.get(key)
+            if group is None:
+                self._unknown[key] = _Group(
+                    1,
+                    Finding(
+                        "unknown_type",
+                        Severity.INFO,
+                        f"unknown {what} type {typed.unknown_type!r}",
+                        event_index,
+                        sequence_number,
+                        path,
+                    ),
+                )
+            else:
+                group.count += 1
+        if typed.mismatches:
+            group = self._mismatch.get(label)
+            if group is None:
+                group = self._mismatch[label] = _Group(
+                    0,
+                    Finding(
+                        "schema_mismatch", Severity.WARNING, "", event_index, sequence_number, path
+                    ),
+                )
+            group.count += 1
+            group.fields.update(dict.fromkeys(typed.mismatches))
+
+    def finish(self) -> list[Finding]:
+        out = list(self.findings)
+        for label, group in self._mismatch.items():
+            fields = list(group.fields)
+            shown = ", ".join(fields[:6]) + (
+                f", +{len(fields) - 6} more" if len(fields) > 6 else ""
+            )
+            times = f" in {group.count} payloads" if group.count > 1 else ""
+            group.first.message = f"{label}: {shown}{times}"
+            out.append(group.first)
+        for group in self._unknown.values():
+            if group.count > 1:
+                group.first.message += f" ({group.count} times)"
+            out.append(group.first)
+        return out

@@ -1,0 +1,159 @@
+"""What parsing one exchange yields: typed events, items, the final Response, usage, findings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from .endpoints import response_id_in_path
+from .exchange import Exchange
+from .findings import Finding
+
+
+@dataclass(slots=True)
+class StreamEvent:
+    """One stream event: an SSE data payload or a WebSocket message."""
+
+    index: int
+    t_ms: float | None  # arrival since request start (the chunk that completed it)
+    type: str | None  # current name (old aliases mapped); None when the JSON is invalid
+    sequence_number: int | None
+    data: Any  # parsed JSON, None when invalid
+    model: BaseModel | None  # typed openai model (or Unknown)
+    sse_event: str | None = None  # the SSE `event:` field, when sent
+    raw_text: str | None = None  # the data payload, kept only when it is not valid JSON
+    from_client: bool = False  # WebSocket messages the client sent
+
+    def get(self, key: str) -> Any:
+        return self.data.get(key) if isinstance(self.data, dict) else None
+
+
+@dataclass(slots=True)
+class ItemRecord:
+    """An input or output item with the columns people filter on, plus the typed model."""
+
+    direction: str  # input (in the request), output (of a response), listed (in a list body)
+    position: int
+    type: str | None
+    model: BaseModel
+    raw: Any
+    id: str | None = None
+    role: str | None = None
+    status: str | None = None
+    call_id: str | None = None
+    name: str | None = None
+    text: str | None = None  # plain text for search
+
+
+@dataclass(slots=True)
+class Usage:
+    input_tokens: int | None = None
+    cached_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    total_tokens: int | None = None
+
+    def to_json(self) -> dict[str, int | None]:
+        return {
+            "input_tokens": self.input_tokens,
+            "cached_tokens": self.cached_tokens,
+            "output_tokens": self.output_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+
+@dataclass(slots=True)
+class ErrorInfo:
+    """An API error, from an HTTP error body, an in-stream error event or response.error."""
+
+    source: str  # http, stream, response
+    message: str | None
+    code: str | None = None
+    type: str | None = None
+    param: str | None = None
+
+
+@dataclass
+class RequestView:
+    """The request body and query, with the parts that matter typed."""
+
+    body: Any = None  # parsed JSON body (None when empty or not JSON)
+    query: dict[str, list[str]] = field(default_factory=dict)
+    model: str | None = None
+    stream: bool = False
+    previous_response_id: str | None = None
+    conversation_id: str | None = None
+    input_was_string: bool = False
+    input_items: list[ItemRecord] = field(default_factory=list)
+    tools: list[BaseModel] = field(default_factory=list)
+    reasoning: BaseModel | None = None
+    text: BaseModel | None = None
+    include: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedExchange:
+    exchange: Exchange
+    endpoint: str
+    request: RequestView
+    streamed: bool = False
+    events: list[StreamEvent] = field(default_factory=list)
+    body: Any = None  # parsed JSON of a non-streamed response body
+    object: BaseModel | None = None  # typed body: Response, CompactedResponse, Conversation...
+    response: BaseModel | None = None  # the final Response (accumulated for streams)
+    response_raw: dict[str, Any] | None = None
+    partial: bool = False  # a stream with no terminal event: `response` is what arrived
+    # WebSocket mode: one (response, raw) per response.create on the socket
+    turns: list[tuple[BaseModel, dict[str, Any]]] = field(default_factory=list)
+    items: list[ItemRecord] = field(default_factory=list)
+    usage: Usage | None = None
+    error: ErrorInfo | None = None
+    findings: list[Finding] = field(default_factory=list)
+    unknown_types: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def status(self) -> int | None:
+        return self.exchange.response.status if self.exchange.response else None
+
+    @property
+    def response_id(self) -> str | None:
+        if self.response_raw and isinstance(self.response_raw.get("id"), str):
+            return self.response_raw["id"]
+        body = self.body
+        if (
+            isinstance(body, dict)
+            and isinstance(body.get("id"), str)
+            and body.get("object") in ("response", "response.compaction")
+        ):
+            return body["id"]
+        return response_id_in_path(self.exchange.request.path)
+
+    @property
+    def model(self) -> str | None:
+        if self.response_raw and isinstance(self.response_raw.get("model"), str):
+            return self.response_raw["model"]
+        if isinstance(self.body, dict) and isinstance(self.body.get("model"), str):
+            return self.body["model"]
+        return self.request.model
+
+    @property
+    def output_text(self) -> str | None:
+        """The final response's output_text parts joined with newlines (SDK convenience)."""
+        raw = self.response_raw
+        if raw is None and isinstance(self.body, dict) and "output" in self.body:
+            raw = self.body
+        if raw is None:
+            return None
+        texts = [
+            part.get("text", "")
+            for item in raw.get("output") or []
+            if isinstance(item, dict) and item.get("type") == "message"
+            for part in item.get("content") or []
+            if isinstance(part, dict) and part.get("type") == "output_text"
+        ]
+        return "\n".join(t for t in texts if isinstance(t, str)) if texts else None

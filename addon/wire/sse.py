@@ -1,0 +1,147 @@
+"""Incremental Server-Sent Events decoder following the WHATWG event-stream rules.
+
+Feed it bytes as they arrive, split anywhere (mid-line, mid UTF-8 sequence, between CR and LF);
+it yields the same events whatever the chunking. Two leniencies beyond the standard, both
+counted so callers can report them: a pending event is dispatched at EOF even without the final
+blank line, and an `event:` line that arrives while data is pending starts a new event (streams
+whose events are not separated by blank lines).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(slots=True)
+class SseEvent:
+    """One dispatched event. `data` is the `data:` lines joined with LF."""
+
+    data: str
+    event: str | None = None
+    id: str | None = None
+    retry: int | None = None
+
+
+class SseDecoder:
+    """Stateful decoder: `feed(bytes) -> events`, then `close() -> events` at end of stream."""
+
+    __slots__ = (
+        "_bom_checked",
+        "_data",
+        "_decoder",
+        "_event",
+        "_has_data",
+        "_pending",
+        "_skip_lf",
+        "_tail",
+        "comments",
+        "last_event_id",
+        "merged_events",
+        "retry",
+        "unterminated",
+    )
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = ""
+        self._tail: list[str] = []  # pieces of a long line that has no line break yet
+        self._skip_lf = False
+        self._bom_checked = False
+        self._data: list[str] = []
+        self._has_data = False
+        self._event: str | None = None
+        self.last_event_id: str | None = None
+        self.retry: int | None = None
+        self.comments = 0
+        self.merged_events = 0  # events split out of a stream with no blank line between them
+        self.unterminated = False  # the stream ended inside an event (no final blank line)
+
+    def feed(self, data: bytes | memoryview) -> list[SseEvent]:
+        return self._feed_text(self._decoder.decode(data))
+
+    def close(self) -> list[SseEvent]:
+        """Flush at EOF: a last line without line break and a last event without blank line."""
+        out = self._feed_text(self._decoder.decode(b"", final=True))
+        if self._tail:
+            self._pending += "".join(self._tail)
+            self._tail = []
+        if self._pending:
+            line, self._pending = self._pending, ""
+            self._line(line, out)
+        if self._has_data:
+            self.unterminated = True
+            self._dispatch(out)
+        return out
+
+    def _feed_text(self, text: str) -> list[SseEvent]:
+        if not text:
+            return []
+        if not self._bom_checked:
+            self._bom_checked = True
+            text = text.removeprefix("\ufeff")
+        if self._skip_lf:
+            self._skip_lf = False
+            if text.startswith("\n"):
+                text = text[1:]
+        if "\n" not in text and "\r" not in text:
+            self._tail.append(text)  # no line ends here: avoid re-copying a growing line
+            return []
+        if self._tail:
+            self._pending += "".join(self._tail)
+            self._tail = []
+        buf = self._pending + text
+        if "\r" in buf:
+            lines = _LINE_BREAK.split(buf)
+            self._skip_lf = buf.endswith("\r")
+        else:
+            lines = buf.split("\n")
+        self._pending = lines.pop()
+        out: list[SseEvent] = []
+        for line in lines:
+            self._line(line, out)
+        return out
+
+    def _line(self, line: str, out: list[SseEvent]) -> None:
+        if not line:
+            if self._has_data:
+                self._dispatch(out)
+            else:
+                self._event = None
+            return
+        if line[0] == ":":
+            self.comments += 1
+            return
+        name, sep, value = line.partition(":")
+        if sep and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+            self._has_data = True
+        elif name == "event":
+            if self._has_data:  # no blank line before the next event: dispatch the last one
+                self.merged_events += 1
+                self._dispatch(out)
+            self._event = value
+        elif name == "id":
+            if "\0" not in value:
+                self.last_event_id = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            self.retry = int(value)
+        # any other field name is ignored, as the standard says
+
+    def _dispatch(self, out: list[SseEvent]) -> None:
+        data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
+        out.append(SseEvent(data, self._event, self.last_event_id, self.retry))
+        self._data = []
+        self._has_data = False
+        self._event = None
+
+
+def decode_all(body: bytes) -> list[SseEvent]:
+    """Decode a complete body in one go."""
+    decoder = SseDecoder()
+    return decoder.feed(body) + decoder.close()
