@@ -21,7 +21,8 @@ cli.add_command(parse)
 def main() -> None:
     """Console entry point: bad input gives a one-line error and exit 2, never a traceback."""
     try:
-        cli.main(standalone_mode=False)
+        # Without standalone mode click returns an Exit's code instead of exiting.
+        code = cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
@@ -38,3 +39,4 @@ def main() -> None:
     except Exception as exc:  # a bug: still one line, and a hint where to look
         click.echo(f"respdeck: internal error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -80,7 +80,7 @@ def exchange_line(parsed: ParsedExchange) -> str:
         bits.append(f"error {parsed.error.code or parsed.error.type or ''}".strip())
     if parsed.findings:
         codes = Counter(f.code for f in parsed.findings)
-        bits.append("findings: " + ", ".join(f"{c}×{n}" if n > 1 else c for c, n in codes.items()))
+        bits.append("findings: " + ", ".join(f"{c} x{n}" if n > 1 else c for c, n in codes.items()))
     return "  ".join(bits)
 
 

@@ -6,7 +6,16 @@ import copy
 import json
 from typing import Any
 
+import httpx2
+import openai
+from openai import Stream
+from openai.lib.streaming.responses._responses import ResponseStream
+from openai.types.responses import ResponseStreamEvent
+
+from addon.wire.collect import Collector
 from addon.wire.exchange import Exchange, HttpRequest, HttpResponse
+from addon.wire.result import ParsedExchange
+from addon.wire.stream import decoded_body
 
 API = "https://api.openai.com/v1"
 
@@ -150,3 +159,22 @@ def text_stream(text_parts: list[str], terminal: bool = True) -> list[dict[str, 
     for seq, event in enumerate(events):
         event["sequence_number"] = seq
     return events
+
+
+def sdk_final(parsed: ParsedExchange) -> Any:
+    """Feed the same (decoded) bytes to openai-python's own stream handling."""
+    response = parsed.exchange.response
+    assert response is not None
+    body = b"".join(piece for _, piece in decoded_body(response, Collector()))
+    client = openai.OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
+    http = httpx2.Response(
+        200,
+        content=body,
+        headers={"content-type": "text/event-stream"},
+        request=httpx2.Request("POST", "http://127.0.0.1:9/v1/responses"),
+    )
+    raw = Stream(cast_to=ResponseStreamEvent, response=http, client=client)
+    stream = ResponseStream(
+        raw_stream=raw, text_format=openai.omit, input_tools=openai.omit, starting_after=None
+    )
+    return stream.get_final_response()

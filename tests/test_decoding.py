@@ -50,7 +50,7 @@ def test_truncated_body_is_an_error_with_the_decoded_prefix_kept(encoding: str) 
 
 
 def test_garbage_under_gzip_header_is_an_error_not_an_exception() -> None:
-    out, decoder = decode_in_chunks("gzip", b"\x1f\x8b" + bytes(range(256)) * 4, 50)
+    _, decoder = decode_in_chunks("gzip", b"\x1f\x8b" + bytes(range(256)) * 4, 50)
     assert decoder.error is not None
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gzip
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from openai.types.conversations import Conversation
 from openai.types.responses import (
     CompactedResponse,
@@ -268,38 +268,41 @@ def test_secrets_are_fingerprinted_before_parsing() -> None:
 
 
 BIG_BODY_SCRIPT = r"""
-import resource, sys
+import json, resource, sys
 from addon.wire.exchange import Exchange, HttpRequest, HttpResponse
 from addon.wire.parse import parse_exchange
 kind = sys.argv[1]
 size = 100 * 1024 * 1024
-if kind == "sse":
-    event = b'data: {"type":"response.output_text.delta","item_id":"m","output_index":0,"content_index":0,"delta":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx","sequence_number":1}\n\n'
-    body = event * (size // len(event))
-    ctype = "text/event-stream"
-else:
+if kind == "garbage":  # binary, no line breaks, declared as an event stream
     body = b"\x00\xff garbage " * (size // 11)
     ctype = "text/event-stream"
+else:  # one JSON response carrying a 100 MB base64 image
+    item = {"type": "image_generation_call", "id": "ig_1", "status": "completed",
+            "result": "A" * size}
+    body = json.dumps({"id": "resp_1", "object": "response", "created_at": 1, "model": "m",
+                       "status": "completed", "output": [item]}).encode()
+    ctype = "application/json"
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 parsed = parse_exchange(Exchange(HttpRequest("POST", "https://x/v1/responses", [], b"{}"),
                                  HttpResponse(200, [("content-type", ctype)], body)))
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(len(parsed.events), (peak - base) // 1024)
+print((peak - base) // 1024, ",".join(sorted({f.code for f in parsed.findings})))
 """
 
 
-def test_100mb_garbage_stream_is_parsed_in_bounded_memory() -> None:
-    """Binary garbage with no line breaks: one huge 'line', never copied whole twice."""
+@pytest.mark.parametrize(
+    ("kind", "limit_mb", "code"),
+    [("garbage", 200, "sse_line_too_long"), ("json", 250, "usage_missing")],
+)
+def test_100mb_bodies_are_parsed_in_bounded_memory(kind: str, limit_mb: int, code: str) -> None:
+    """Never the whole body copied more than once beyond the bytes themselves."""
     out = subprocess.run(
-        [sys.executable, "-c", BIG_BODY_SCRIPT, "garbage"],
+        [sys.executable, "-c", BIG_BODY_SCRIPT, kind],
         check=True,
         capture_output=True,
         text=True,
         cwd=Path(__file__).parents[1],
     ).stdout
-    events, extra_mb = map(int, out.split())
-    assert extra_mb < 450, f"parsing a 100 MB garbage body took {extra_mb} MB more"
-
-
-def test_resource_module_available() -> None:
-    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > 0
+    extra_mb, codes_seen = out.split()
+    assert int(extra_mb) < limit_mb, f"parsing a 100 MB {kind} body took {extra_mb} MB more"
+    assert code in codes_seen.split(",")

@@ -39,7 +39,7 @@ def test_cut_stream_gives_a_partial_response_marked_incomplete() -> None:
     assert parsed.output_text == "Hello"
     assert {"no_terminal_event", "json_invalid", "sse_unterminated"} <= set(codes(parsed))
     bad = [e for e in parsed.events if e.type is None]
-    assert bad and bad[0].raw_text.startswith('{"type":"response.outp')
+    assert bad and bad[0].raw.startswith('{"type":"response.outp')
 
 
 def test_sequence_gap_duplicate_reorder() -> None:

@@ -121,3 +121,15 @@ def test_generated_streams_with_any_line_ending_and_chunking(
     cuts = data.draw(st.lists(st.integers(min_value=0, max_value=len(raw)), max_size=10))
     events = feed_in_pieces(raw, cuts)[0]
     assert [e.data for e in events] == payloads
+
+
+def test_a_line_longer_than_the_cap_is_cut_and_counted(monkeypatch) -> None:
+    import addon.wire.sse as sse
+
+    monkeypatch.setattr(sse, "MAX_LINE", 1000)
+    decoder = SseDecoder()
+    for _ in range(50):
+        decoder.feed(b"data: " + b"x" * 100)
+    events = decoder.feed(b"\n\ndata: ok\n\n") + decoder.close()
+    assert decoder.overlong_lines == 1
+    assert len(events[0].data) <= 1000 and events[1].data == "ok"

@@ -8,7 +8,6 @@ never reaches a terminal event still yields a partial Response.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,7 +75,11 @@ def _put(seq: list[Any], index: int, value: Any) -> None:
 
 
 class Accumulator:
-    """Feed event dicts in arrival order; `result()` gives the Response so far."""
+    """Feed event dicts in arrival order; `result()` gives the Response so far.
+
+    The accumulator owns the dicts it is fed (it grows items in place, no copies): feed it
+    freshly parsed events, as the parser does.
+    """
 
     def __init__(self) -> None:
         self.snapshot: dict[str, Any] = {}
@@ -85,6 +88,10 @@ class Accumulator:
         self.terminal_type: str | None = None
         self.terminal_response: dict[str, Any] | None = None
         self.findings: list[Finding] = []
+        self._pending: dict[tuple[int, str], tuple[dict[str, Any], list[str]]] = {}
+        # the last delta's target, so a run of deltas skips the lookups
+        self._last_where: tuple[Any, ...] | None = None
+        self._last_pieces: list[str] = []
 
     def _where(self, index: int, event: dict[str, Any]) -> dict[str, Any]:
         return {"event_index": index, "sequence_number": event.get("sequence_number")}
@@ -116,6 +123,21 @@ class Accumulator:
 
     def feed(self, index: int, event: dict[str, Any]) -> None:
         kind = event.get("type")
+        if kind in _APPEND and self.terminal_type is None:  # most events: a delta
+            container, key, name = _APPEND[kind]
+            where = (kind, event.get("output_index"), event.get(key) if key else None)
+            pieces = self._last_pieces if where == self._last_where else None
+            delta = event.get("delta")
+            if pieces is None:
+                item = self._item(event)
+                slot = self._slot(item, container, key, event) if item is not None else None
+                if slot is None or not isinstance(delta, str):
+                    return
+                pieces = self._pieces(slot, name)
+                self._last_where, self._last_pieces = where, pieces
+            if isinstance(delta, str):
+                pieces.append(delta)
+            return
         if self.terminal_type is not None and kind not in ("keepalive",):
             self.findings.append(
                 Finding(
@@ -135,10 +157,11 @@ class Accumulator:
                 self.terminal_type = kind
             return
         if kind == "response.output_item.added":
+            self._flush()  # the delta cache must not point into a replaced item
             item = event.get("item")
             oi = event.get("output_index")
             if isinstance(item, dict) and isinstance(oi, int) and oi >= 0:
-                built = copy.deepcopy(item)
+                built = item  # the accumulator owns the dicts it is fed
                 self.built[oi] = built
                 _put(self.output, oi, built)
             return
@@ -151,13 +174,13 @@ class Accumulator:
             slot = self._slot(item, container, key, event) if item is not None else None
             delta = event.get("delta")
             if slot is not None and isinstance(delta, str):
-                current = slot.get(name)
-                slot[name] = (current if isinstance(current, str) else "") + delta
+                self._pieces(slot, name).append(delta)
             return
         if kind in _SET:
             self._set_done(index, event, *_SET[kind])
             return
         if kind in _PARTS:
+            self._flush()
             container, key = _PARTS[kind]
             item = self._item(event)
             slot = self._slot(item, container, key, event) if item is not None else None
@@ -198,6 +221,7 @@ class Accumulator:
         final = event.get(event_field)
         if slot is None or not isinstance(final, str):
             return
+        self._flush()
         built = slot.get(name)
         if isinstance(built, str) and built != final:
             self.findings.append(
@@ -216,7 +240,19 @@ class Accumulator:
         oi = event.get("output_index")
         if not isinstance(item, dict) or not isinstance(oi, int) or oi < 0:
             return
+        self._flush()
         built = self.built.get(oi)
+        for key in ("id", "call_id"):
+            if built is not None and built.get(key) and item.get(key) != built.get(key):
+                self.findings.append(
+                    Finding(
+                        "item_id_changed",
+                        Severity.INFO,
+                        f"output[{oi}] {key} was {built.get(key)} when added, "
+                        f"{item.get(key)} when done",
+                        **self._where(index, event),
+                    )
+                )
         if built is not None:
             done_fields = _streamed_fields(item)
             for name, value in _streamed_fields(built).items():
@@ -230,11 +266,27 @@ class Accumulator:
                             **self._where(index, event),
                         )
                     )
-        final = copy.deepcopy(item)
+        final = item
         self.built[oi] = final
         _put(self.output, oi, final)
 
+    def _pieces(self, slot: dict[str, Any], name: str) -> list[str]:
+        """Deltas are joined once, when read: repeated `+=` on a dict value is quadratic."""
+        key = (id(slot), name)
+        pending = self._pending.get(key)
+        if pending is None:
+            current = slot.get(name)
+            pending = self._pending[key] = (slot, [current if isinstance(current, str) else ""])
+        return pending[1]
+
+    def _flush(self) -> None:
+        for (_, name), (slot, pieces) in self._pending.items():
+            slot[name] = "".join(pieces)
+        self._pending.clear()
+        self._last_where = None
+
     def result(self) -> Accumulated:
+        self._flush()
         response = dict(self.snapshot)
         response.setdefault("object", "response")
         response["output"] = [i for i in self.output if i is not None]
@@ -263,7 +315,11 @@ def _streamed_fields(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def compare_output(built: list[Any], final: list[Any]) -> str | None:
-    """Why two output lists differ (items, order, text, call arguments), or None if they agree."""
+    """Why two output lists differ (items, order, text, call arguments), or None if they agree.
+
+    Item ids are not compared: some providers (OpenRouter, Copilot) rotate them between the
+    streamed items and the final response.
+    """
     if len(built) != len(final):
         return f"{len(built)} items built from events, {len(final)} in the final response"
     for i, (a, b) in enumerate(zip(built, final, strict=True)):
@@ -271,8 +327,8 @@ def compare_output(built: list[Any], final: list[Any]) -> str | None:
             if a != b:
                 return f"output[{i}] differs"
             continue
-        if a.get("type") != b.get("type") or a.get("id") != b.get("id"):
-            return f"output[{i}] is {a.get('type')} {a.get('id')} vs {b.get('type')} {b.get('id')}"
+        if a.get("type") != b.get("type"):
+            return f"output[{i}] is {a.get('type')} vs {b.get('type')}"
         fa, fb = _streamed_fields(a), _streamed_fields(b)
         for name in fa.keys() | fb.keys():
             if name == "content" and b.get("type") == "reasoning" and name not in fb:

@@ -44,9 +44,11 @@ class Collector:
         `label` groups schema mismatches (an event type, `request.input`...); `what` says what
         kind of thing an unknown type was (event, input item, output item...).
         """
-        if typed.unknown_type is not None:
-            self.unknown_types[typed.unknown_type] += 1
-            key = f"{what}:{typed.unknown_type}"
+        if not typed.unknown and not typed.mismatches:
+            return
+        for unknown in typed.unknown:
+            self.unknown_types[unknown] += 1
+            key = f"{what}:{unknown}"
             group = self._unknown.get(key)
             if group is None:
                 self._unknown[key] = _Group(
@@ -54,7 +56,7 @@ class Collector:
                     Finding(
                         "unknown_type",
                         Severity.INFO,
-                        f"unknown {what} type {typed.unknown_type!r}",
+                        f"unknown type {unknown!r} in {what} {label}",
                         event_index,
                         sequence_number,
                         path,

@@ -30,6 +30,8 @@ CODES: dict[str, str] = {
     "event_after_terminal": "events after the terminal event",
     "delta_mismatch": "deltas that do not concatenate to the .done value",
     "item_done_mismatch": "output_item.done differs from what its deltas built",
+    "item_id_changed": "an item's id changed between the stream and the final response",
+    "item_id_duplicate": "two output items of one response share an id",
     "final_output_mismatch": "the terminal event's output differs from the streamed items",
     "usage_missing": "a finished response without usage",
     "stream_error": "an error event inside a stream",
@@ -42,6 +44,7 @@ CODES: dict[str, str] = {
     "no_response": "a request with no recorded response",
     "sse_unterminated": "the stream ended inside an event (no final blank line)",
     "sse_missing_blank_line": "SSE events not separated by a blank line",
+    "sse_line_too_long": "an SSE line over 32 MiB, cut (garbage without line breaks)",
     "not_json": "a body that should be JSON but is not",
     "response_failed": "the response finished with status failed",
     "response_incomplete": "the response finished with status incomplete",
@@ -80,9 +83,19 @@ class Finding:
         }
 
 
+MAX_LISTED = 10  # per code and exchange; the rest is counted in one more finding
+
+
 def check_sequence(numbers: list[tuple[int, Any]]) -> list[Finding]:
     """Gaps, duplicates, reordering and absence of sequence_number over (event_index, seq)."""
     out: list[Finding] = []
+    counts: dict[str, int] = {}
+
+    def note(code: str, message: str, index: int, seq: int) -> None:
+        counts[code] = counts.get(code, 0) + 1
+        if counts[code] <= MAX_LISTED:
+            out.append(Finding(code, Severity.WARNING, message, index, seq))
+
     seen: set[int] = set()
     last: int | None = None
     missing: list[int] = []
@@ -91,37 +104,18 @@ def check_sequence(numbers: list[tuple[int, Any]]) -> list[Finding]:
             missing.append(index)
             continue
         if seq in seen:
-            out.append(
-                Finding(
-                    "sequence_duplicate",
-                    Severity.WARNING,
-                    f"sequence_number {seq} seen before",
-                    index,
-                    seq,
-                )
-            )
+            note("sequence_duplicate", f"sequence_number {seq} seen before", index, seq)
         elif last is not None and seq < last:
-            out.append(
-                Finding(
-                    "sequence_reorder",
-                    Severity.WARNING,
-                    f"sequence_number {seq} after {last}",
-                    index,
-                    seq,
-                )
-            )
+            note("sequence_reorder", f"sequence_number {seq} after {last}", index, seq)
         elif last is not None and seq > last + 1:
-            out.append(
-                Finding(
-                    "sequence_gap",
-                    Severity.WARNING,
-                    f"sequence_number jumps from {last} to {seq}",
-                    index,
-                    seq,
-                )
-            )
+            note("sequence_gap", f"sequence_number jumps from {last} to {seq}", index, seq)
         seen.add(seq)
         last = seq if last is None else max(last, seq)
+    for code, count in counts.items():
+        if count > MAX_LISTED:
+            out.append(
+                Finding(code, Severity.WARNING, f"{count - MAX_LISTED} more {code} not listed")
+            )
     if missing:
         out.append(
             Finding(

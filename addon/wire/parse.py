@@ -9,19 +9,19 @@ from __future__ import annotations
 from typing import Any
 
 from openai.types.conversations.conversation_item_list import ConversationItemList
-from openai.types.responses import Response, ResponseItemList
+from openai.types.responses import ResponseItemList
 from pydantic import BaseModel
 
-from .accumulate import Accumulator, compare_output
+from .accumulate import Accumulated, Accumulator, compare_output
 from .collect import Collector
 from .endpoints import classify
 from .exchange import Exchange, HttpResponse, header
 from .findings import Finding, Severity, check_sequence
-from .items import type_items
+from .items import record, type_items
 from .request import apply_create_params, parse_request
-from .result import ErrorInfo, ParsedExchange, StreamEvent, Usage
+from .result import ErrorInfo, ItemRecord, ParsedExchange, StreamEvent, Usage
 from .stream import decoded_body, loads, sse_events, websocket_events
-from .typing_ import Unknown, build, type_item, type_object
+from .typing_ import Typed, Unknown, type_item, type_object, type_response
 
 _SSE_PREFIXES = (b"event:", b"data:", b"id:", b":", b"retry:")
 _LIST_CONTEXT = {
@@ -43,8 +43,9 @@ def parse_exchange(exchange: Exchange) -> ParsedExchange:
         collector.add(Finding("no_response", Severity.INFO, "no response was recorded"))
     elif _is_sse(exchange, collector):
         parsed.streamed = True
-        parsed.events, size = sse_events(exchange.response, collector)
-        _finish_stream(parsed, collector, size)
+        acc = Accumulator()
+        parsed.events, size = sse_events(exchange.response, collector, acc.feed)
+        _finish_stream(parsed, collector, size, acc)
     else:
         _parse_body(parsed, collector)
     _http_error(parsed, collector)
@@ -101,8 +102,9 @@ def _parse_body(parsed: ParsedExchange, collector: Collector) -> None:
         )
         plain = HttpResponse(response.status, [], body)
         parsed.streamed = True
-        parsed.events, size = sse_events(plain, collector)
-        _finish_stream(parsed, collector, size)
+        acc = Accumulator()
+        parsed.events, size = sse_events(plain, collector, acc.feed)
+        _finish_stream(parsed, collector, size, acc)
         return
     try:
         data = loads(body)
@@ -163,12 +165,19 @@ def _set_response(
     parsed.response_raw = raw
     output = raw.get("output")
     if isinstance(output, list):
-        records, typed_list = type_items(output, "output", "output")
-        for position, typed in typed_list:
-            collector.typed(
-                "response.output", typed, "output item", path=f"response.output[{position}]"
-            )
+        records = output_records(output, model)
         parsed.items.extend(records)
+        ids = [r.id for r in records if r.id]
+        if len(ids) != len(set(ids)):
+            twice = sorted({i for i in ids if ids.count(i) > 1})
+            collector.add(
+                Finding(
+                    "item_id_duplicate",
+                    Severity.WARNING,
+                    f"output items share ids: {', '.join(twice)[:200]}",
+                    path="response.output",
+                )
+            )
     parsed.usage = usage_of(raw.get("usage"))
     status = raw.get("status")
     if parsed.usage is None and (
@@ -206,6 +215,17 @@ def _set_response(
         )
 
 
+def output_records(output: list[Any], model: BaseModel) -> list[ItemRecord]:
+    """Records for a response's output items, reusing the item models already built."""
+    models = getattr(model, "output", None)
+    if isinstance(models, list) and len(models) == len(output):
+        return [
+            record("output", i, Typed(m, []), raw)
+            for i, (m, raw) in enumerate(zip(models, output, strict=True))
+        ]
+    return type_items(output, "output", "output")[0]
+
+
 def usage_of(raw: Any) -> Usage | None:
     if not isinstance(raw, dict):
         return None
@@ -232,18 +252,16 @@ def _s(data: Any, key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _accumulate(events: list[StreamEvent], collector: Collector):
-    acc = Accumulator()
-    for event in events:
-        if isinstance(event.data, dict) and not event.from_client:
-            acc.feed(event.index, event.data)
+def _accumulated(acc: Accumulator, collector: Collector) -> Accumulated:
     result = acc.result()
     for finding in result.findings:
         collector.add(finding)
     return result
 
 
-def _finish_stream(parsed: ParsedExchange, collector: Collector, size: int) -> None:
+def _finish_stream(
+    parsed: ParsedExchange, collector: Collector, size: int, acc: Accumulator
+) -> None:
     events = parsed.events
     if not events and size and parsed.status is not None and parsed.status < 400:
         collector.add(
@@ -255,16 +273,11 @@ def _finish_stream(parsed: ParsedExchange, collector: Collector, size: int) -> N
         )
         return
     for finding in check_sequence(
-        [
-            (e.index, e.get("sequence_number"))
-            for e in events
-            if e.type not in (None, "keepalive") and not e.from_client
-        ]
+        [(e.index, e.sequence_number) for e in events if e.type not in (None, "keepalive")]
     ):
         collector.add(finding)
     _stream_error(parsed, collector)
-    result = _accumulate(events, collector)
-    _finish_turn(parsed, result, events, collector)
+    _finish_turn(parsed, _accumulated(acc, collector), events, collector)
 
 
 def _finish_turn(
@@ -278,6 +291,7 @@ def _finish_turn(
     if result.terminal_response is not None:
         terminal = result.terminal_response
         reason = compare_output(raw["output"], terminal.get("output") or [])
+        _compare_ids(raw["output"], terminal.get("output") or [], result.terminal_type, collector)
         if reason is None or not raw["output"]:
             raw = terminal
             model = _terminal_model(events)
@@ -312,15 +326,31 @@ def _finish_turn(
         )
     parsed.partial = result.terminal_response is None
     if model is None:
-        typed = build(Response, raw)
+        typed = type_response(raw)
+        collector.typed("response", typed, "response", path="response")
         model = typed.model
     _set_response(parsed, raw, model, collector)
 
 
+def _compare_ids(
+    built: list[Any], final: list[Any], terminal: str | None, collector: Collector
+) -> None:
+    for i, (a, b) in enumerate(zip(built, final, strict=False)):
+        if isinstance(a, dict) and isinstance(b, dict) and a.get("id") != b.get("id"):
+            collector.add(
+                Finding(
+                    "item_id_changed",
+                    Severity.INFO,
+                    f"output[{i}] is {a.get('id')} in the stream, {b.get('id')} in {terminal}",
+                )
+            )
+            return
+
+
 def _terminal_model(events: list[StreamEvent]) -> BaseModel | None:
     for event in reversed(events):
-        response = getattr(event.model, "response", None)
         if event.type in ("response.completed", "response.failed", "response.incomplete"):
+            response = getattr(event.model, "response", None)
             return response if isinstance(response, BaseModel) else None
     return None
 
@@ -380,29 +410,33 @@ def _http_error(parsed: ParsedExchange, collector: Collector) -> None:
 
 
 def _parse_websocket(parsed: ParsedExchange, collector: Collector) -> None:
-    """WebSocket mode: client `response.create` messages and the server's events per turn."""
+    """WebSocket mode: client `response.create` messages and the server's events per turn.
+
+    Each `response.created` from the server starts a turn with its own accumulator.
+    """
     parsed.streamed = True
-    parsed.events = events = websocket_events(parsed.exchange.websocket or [], collector)
-    server = [e for e in events if not e.from_client]
+    turns: list[tuple[Accumulator, list[int]]] = []
+
+    def route(index: int, data: dict[str, Any]) -> None:
+        if data.get("type") == "response.created" or not turns:
+            turns.append((Accumulator(), []))
+        turns[-1][0].feed(index, data)
+        turns[-1][1].append(index)
+
+    parsed.events = events = websocket_events(parsed.exchange.websocket or [], collector, route)
     for event in events:
-        if event.from_client and event.type == "response.create" and isinstance(event.data, dict):
-            first = not parsed.request.model
-            apply_create_params(parsed.request, event.data, collector)
-            if first:
-                parsed.items = list(parsed.request.input_items)
+        if event.from_client and event.type == "response.create":
+            data = event.data
+            if isinstance(data, dict):
+                apply_create_params(parsed.request, data, collector)
     parsed.items = list(parsed.request.input_items)
     _stream_error(parsed, collector)
-    turns: list[list[StreamEvent]] = []
-    for event in server:
-        if event.type == "response.created" or not turns:
-            turns.append([])
-        turns[-1].append(event)
-    for turn in turns:
+    for acc, indices in turns:
+        turn = [events[i] for i in indices]
         for finding in check_sequence(
             [(e.index, e.sequence_number) for e in turn if e.type not in (None, "keepalive")]
         ):
             collector.add(finding)
-        result = _accumulate(turn, collector)
-        _finish_turn(parsed, result, turn, collector)
+        _finish_turn(parsed, _accumulated(acc, collector), turn, collector)
         if parsed.response is not None and parsed.response_raw is not None:
             parsed.turns.append((parsed.response, parsed.response_raw))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openai.types.responses import ResponseTextConfig, Tool
+from openai.types.responses import ResponseTextConfig
 from openai.types.shared import Reasoning
 from pydantic import BaseModel
 
@@ -15,24 +15,13 @@ from .findings import Finding, Severity
 from .items import type_items
 from .result import RequestView
 from .stream import loads
-from .typing_ import Typed, Unknown, build, by_type
+from .typing_ import build, type_tool
 
-TOOL_CLASSES = by_type(Tool)
 # Endpoints whose body carries `input` (create params) or `items` (conversation items).
 _INPUT_ENDPOINTS = frozenset(
     {"responses.create", "responses.compact", "responses.input_tokens", "responses.websocket"}
 )
 _ITEMS_ENDPOINTS = frozenset({"conversations.create", "conversations.items.create"})
-
-
-def type_tool(raw: Any) -> Typed:
-    kind = raw.get("type") if isinstance(raw, dict) else None
-    cls = TOOL_CLASSES.get(kind) if isinstance(kind, str) else None
-    if cls is None:
-        return Typed(
-            Unknown.model_construct(**raw) if isinstance(raw, dict) else Unknown(), [], str(kind)
-        )
-    return build(cls, raw)
 
 
 def _typed_part(cls: type[BaseModel], raw: Any, label: str, collector: Collector) -> BaseModel:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 
 from .endpoints import response_id_in_path
@@ -13,22 +15,51 @@ from .exchange import Exchange
 from .findings import Finding
 
 
+def _loads(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 @dataclass(slots=True)
 class StreamEvent:
-    """One stream event: an SSE data payload or a WebSocket message."""
+    """One stream event: an SSE data payload or a WebSocket message.
+
+    Keeps the payload text exactly as received; `data` and `model` are rebuilt from it on
+    demand (parsing already validated it once), which keeps a long stream small in memory.
+    """
 
     index: int
     t_ms: float | None  # arrival since request start (the chunk that completed it)
     type: str | None  # current name (old aliases mapped); None when the JSON is invalid
     sequence_number: int | None
-    data: Any  # parsed JSON, None when invalid
-    model: BaseModel | None  # typed openai model (or Unknown)
+    raw: str  # the payload as received (cut at 64 KiB only when it is not valid JSON)
+    valid: bool  # a JSON object
     sse_event: str | None = None  # the SSE `event:` field, when sent
-    raw_text: str | None = None  # the data payload, kept only when it is not valid JSON
     from_client: bool = False  # WebSocket messages the client sent
+    _model: BaseModel | None = None
+
+    @property
+    def data(self) -> Any:
+        """The parsed JSON object (None when the payload is not one)."""
+        return _loads(self.raw) if self.valid else None
+
+    @property
+    def model(self) -> BaseModel | None:
+        """The typed openai model (or Unknown); None for invalid payloads and client messages."""
+        if self._model is None and self.valid and not self.from_client:
+            from .stream import type_payload
+
+            self._model = type_payload(self.data)[1].model
+        return self._model
+
+    def keep_model(self, model: BaseModel) -> None:
+        self._model = model
 
     def get(self, key: str) -> Any:
-        return self.data.get(key) if isinstance(self.data, dict) else None
+        data = self.data
+        return data.get(key) if isinstance(data, dict) else None
 
 
 @dataclass(slots=True)

@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# A line longer than this is cut (and counted): no real event comes near it, and garbage without
+# line breaks must not grow without bound.
+MAX_LINE = 32 << 20
 
 
 @dataclass(slots=True)
@@ -35,12 +38,15 @@ class SseDecoder:
         "_decoder",
         "_event",
         "_has_data",
+        "_overlong",
         "_pending",
         "_skip_lf",
         "_tail",
+        "_tail_len",
         "comments",
         "last_event_id",
         "merged_events",
+        "overlong_lines",
         "retry",
         "unterminated",
     )
@@ -49,6 +55,9 @@ class SseDecoder:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending = ""
         self._tail: list[str] = []  # pieces of a long line that has no line break yet
+        self._tail_len = 0
+        self._overlong = False
+        self.overlong_lines = 0  # lines cut at MAX_LINE
         self._skip_lf = False
         self._bom_checked = False
         self._data: list[str] = []
@@ -69,6 +78,8 @@ class SseDecoder:
         if self._tail:
             self._pending += "".join(self._tail)
             self._tail = []
+            self._tail_len = 0
+            self._overlong = False
         if self._pending:
             line, self._pending = self._pending, ""
             self._line(line, out)
@@ -88,11 +99,13 @@ class SseDecoder:
             if text.startswith("\n"):
                 text = text[1:]
         if "\n" not in text and "\r" not in text:
-            self._tail.append(text)  # no line ends here: avoid re-copying a growing line
+            self._add_tail(text)  # no line ends here: avoid re-copying a growing line
             return []
         if self._tail:
             self._pending += "".join(self._tail)
             self._tail = []
+            self._tail_len = 0
+            self._overlong = False
         buf = self._pending + text
         if "\r" in buf:
             lines = _LINE_BREAK.split(buf)
@@ -101,9 +114,31 @@ class SseDecoder:
             lines = buf.split("\n")
         self._pending = lines.pop()
         out: list[SseEvent] = []
+        line_of = self._line
+        data = self._data
         for line in lines:
-            self._line(line, out)
+            # Fast path for the two lines nearly every event consists of; the rest goes the
+            # general way. Same result either way.
+            if line.startswith("data: "):
+                data.append(line[6:])
+                self._has_data = True
+            elif line.startswith("event: ") and not self._has_data:
+                self._event = line[7:]
+            elif line or self._has_data or self._event is not None:
+                line_of(line, out)
+                data = self._data
         return out
+
+    def _add_tail(self, text: str) -> None:
+        room = MAX_LINE - len(self._pending) - self._tail_len
+        if len(text) > room:
+            if not self._overlong:  # first time past the cap for this line
+                self._overlong = True
+                self.overlong_lines += 1
+            text = text[: max(room, 0)]
+        if text:
+            self._tail.append(text)
+            self._tail_len += len(text)
 
     def _line(self, line: str, out: list[SseEvent]) -> None:
         if not line:

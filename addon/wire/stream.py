@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -13,7 +13,7 @@ from .decoding import BodyDecoder
 from .exchange import HttpResponse, WsMessage, header
 from .findings import Finding, Severity
 from .result import StreamEvent
-from .sse import SseDecoder
+from .sse import MAX_LINE, SseDecoder
 from .typing_ import EVENT_ALIASES, Typed, build, type_event
 
 SLICE = 1 << 16  # bodies recorded without chunking are decoded in 64 KiB slices
@@ -86,13 +86,36 @@ def _typed_error(data: dict[str, Any]) -> Typed:
     return Typed(typed.model, typed.mismatches)
 
 
-class EventBuilder:
-    """Turns payload strings into StreamEvents, typing each and noting problems."""
+def type_payload(data: dict[str, Any]) -> tuple[str | None, Typed]:
+    """(current event name, Typed) of one event payload, nested error forms included."""
+    kind = data.get("type")
+    if (kind == "error" or kind is None) and isinstance(data.get("error"), dict):
+        return "error", _typed_error(data)  # nested form, or a bare {"error": {...}}
+    typed = type_event(data)
+    if kind in EVENT_ALIASES:
+        kind = EVENT_ALIASES[kind]
+    return (kind if isinstance(kind, str) else None), typed
 
-    def __init__(self, collector: Collector) -> None:
+
+# Events whose typed model is kept: the few that carry a whole Response.
+_KEEP_MODEL = frozenset({"response.completed", "response.failed", "response.incomplete"})
+
+EventSink = Callable[[int, dict[str, Any]], None]
+
+
+class EventBuilder:
+    """Turns payload strings into StreamEvents, typing each and noting problems.
+
+    Every event is parsed and validated here, once; what is kept is the payload text (exact, and
+    small) rather than the dict and model, which are rebuilt on demand. `sink` receives each
+    parsed dict while it exists, so accumulation needs no second parse.
+    """
+
+    def __init__(self, collector: Collector, sink: EventSink | None = None) -> None:
         self.collector = collector
         self.events: list[StreamEvent] = []
         self.done_marker = False
+        self.sink = sink
 
     def add_payload(
         self,
@@ -101,7 +124,7 @@ class EventBuilder:
         sse_event: str | None = None,
         from_client: bool = False,
     ) -> None:
-        if payload == "[DONE]" or payload.startswith("[DONE]"):
+        if payload.startswith("[DONE]"):
             self.done_marker = True
             return
         try:
@@ -111,12 +134,13 @@ class EventBuilder:
                 return
             self._invalid(payload, t_ms, sse_event, "not valid JSON")
             return
-        self.add_json(data, t_ms, sse_event, from_client)
+        self.add_json(data, payload, t_ms, sse_event, from_client)
 
     def _split_lines(self, payload: str, t_ms: float | None, sse_event: str | None) -> bool:
         """`data:` lines of several events with no blank line between them."""
+        lines = [line for line in payload.split("\n") if line.strip()]
         try:
-            parts = [loads(line) for line in payload.split("\n") if line.strip()]
+            parts = [loads(line) for line in lines]
         except ValueError:
             return False
         if not all(isinstance(p, dict) for p in parts):
@@ -129,8 +153,8 @@ class EventBuilder:
                 len(self.events),
             )
         )
-        for part in parts:
-            self.add_json(part, t_ms, sse_event)
+        for part, line in zip(parts, lines, strict=True):
+            self.add_json(part, line, t_ms, sse_event)
         return True
 
     def _invalid(self, payload: str, t_ms: float | None, sse_event: str | None, why: str) -> None:
@@ -143,39 +167,46 @@ class EventBuilder:
                 index,
             )
         )
-        self.events.append(
-            StreamEvent(index, t_ms, None, None, None, None, sse_event, payload[:RAW_TEXT_LIMIT])
-        )
+        raw = payload[:RAW_TEXT_LIMIT]
+        self.events.append(StreamEvent(index, t_ms, None, None, raw, False, sse_event))
 
     def add_json(
-        self, data: Any, t_ms: float | None, sse_event: str | None = None, from_client: bool = False
+        self,
+        data: Any,
+        payload: str,
+        t_ms: float | None,
+        sse_event: str | None = None,
+        from_client: bool = False,
     ) -> None:
         index = len(self.events)
-        if not isinstance(data, dict):
-            self._invalid(json.dumps(data)[:RAW_TEXT_LIMIT], t_ms, sse_event, "not a JSON object")
+        if type(data) is not dict:
+            self._invalid(payload, t_ms, sse_event, "not a JSON object")
             return
-        kind = data.get("type")
         seq = data.get("sequence_number")
-        seq = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
+        if type(seq) is not int:
+            seq = None
         if from_client:
+            kind = data.get("type")
             self.events.append(
-                StreamEvent(index, t_ms, str(kind), seq, data, None, sse_event, from_client=True)
+                StreamEvent(index, t_ms, str(kind), seq, payload, True, sse_event, True)
             )
             return
-        if kind is None and isinstance(data.get("error"), dict):
-            kind = "error"  # a bare {"error": {...}} payload inside a stream
-        if kind == "error" and isinstance(data.get("error"), dict):
-            typed = _typed_error(data)
-        else:
-            typed = type_event(data)
-        name = EVENT_ALIASES.get(kind, kind) if isinstance(kind, str) else None
-        self.collector.typed(str(name), typed, "event", index, seq)
-        self.events.append(StreamEvent(index, t_ms, name, seq, data, typed.model, sse_event))
+        kind, typed = type_payload(data)
+        if typed.mismatches or typed.unknown:
+            self.collector.typed(str(kind), typed, "event", index, seq)
+        event = StreamEvent(index, t_ms, kind, seq, payload, True, sse_event)
+        if kind in _KEEP_MODEL:
+            event.keep_model(typed.model)
+        self.events.append(event)
+        if self.sink is not None:
+            self.sink(index, data)
 
 
-def sse_events(response: HttpResponse, collector: Collector) -> tuple[list[StreamEvent], int]:
+def sse_events(
+    response: HttpResponse, collector: Collector, sink: EventSink | None = None
+) -> tuple[list[StreamEvent], int]:
     """Decode an SSE body; returns the events and the number of decoded bytes."""
-    builder = EventBuilder(collector)
+    builder = EventBuilder(collector, sink)
     decoder = SseDecoder()
     last: float | None = None
     size = 0
@@ -194,6 +225,14 @@ def sse_events(response: HttpResponse, collector: Collector) -> tuple[list[Strea
                 f"{decoder.merged_events} SSE events started without a blank line",
             )
         )
+    if decoder.overlong_lines:
+        collector.add(
+            Finding(
+                "sse_line_too_long",
+                Severity.ERROR,
+                f"{decoder.overlong_lines} SSE line(s) longer than {MAX_LINE >> 20} MiB were cut",
+            )
+        )
     if decoder.unterminated:
         collector.add(
             Finding(
@@ -206,9 +245,11 @@ def sse_events(response: HttpResponse, collector: Collector) -> tuple[list[Strea
     return builder.events, size
 
 
-def websocket_events(messages: list[WsMessage], collector: Collector) -> list[StreamEvent]:
+def websocket_events(
+    messages: list[WsMessage], collector: Collector, sink: EventSink | None = None
+) -> list[StreamEvent]:
     """WebSocket mode: each message is one JSON event; client messages are kept as such."""
-    builder = EventBuilder(collector)
+    builder = EventBuilder(collector, sink)
     for message in messages:
         text = message.content.decode("utf-8", "replace")
         builder.add_payload(text, message.offset_ms, None, from_client=message.from_client)

@@ -1,0 +1,5 @@
+"""`python -m inspector` runs the respdeck command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,131 @@
+"""Benchmark: decode + type + accumulate every recorded stream, against json.loads alone.
+
+Run on demand (not part of the test suite):
+
+    uv run python tests/bench/bench_parse.py [--rounds 5] [PATH ...]
+
+Uses ../shared/corpus when present, else recordings/. The baseline is `json.loads` of exactly
+the same SSE data payloads, measured in the same run, so the ratio is comparable across
+machines. Targets: >= 100,000 events/s on one core; <= 3x the time of json.loads alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from addon.importers import ImportFailure, iter_paths, load_file
+from addon.wire.accumulate import Accumulator
+from addon.wire.collect import Collector
+from addon.wire.exchange import Exchange
+from addon.wire.parse import parse_exchange
+from addon.wire.sse import decode_all
+from addon.wire.stream import decoded_body, sse_events
+
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def load_streams(paths: list[Path]) -> list[Exchange]:
+    streams = []
+    for path in iter_paths(paths):
+        try:
+            exchanges = load_file(path)
+        except ImportFailure:
+            continue
+        for exchange in exchanges:
+            parsed = parse_exchange(exchange)
+            if parsed.streamed and exchange.websocket is None and parsed.events:
+                streams.append(exchange)
+    return streams
+
+
+def payloads_of(exchange: Exchange) -> list[str]:
+    """The JSON payloads respdeck parses: SSE data, split where events lack blank lines."""
+    assert exchange.response is not None
+    body = b"".join(piece for _, piece in decoded_body(exchange.response, Collector()))
+    out = []
+    for event in decode_all(body):
+        for payload in event.data.split("\n") if "}\n{" in event.data else [event.data]:
+            try:
+                json.loads(payload)
+            except ValueError:
+                continue  # invalid JSON: not part of the baseline
+            out.append(payload)
+    return out
+
+
+def best_of(rounds: int, *works: Callable[[], object]) -> list[float]:
+    """Best CPU time of each work; rounds interleave the works so machine noise hits all."""
+    best = [float("inf")] * len(works)
+    for _ in range(rounds):
+        for i, work in enumerate(works):
+            gc.collect()
+            start = time.process_time()
+            work()
+            best[i] = min(best[i], time.process_time() - start)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", nargs="*", type=Path)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    paths = args.paths or [CORPUS if CORPUS.is_dir() else ROOT / "recordings"]
+    streams = load_streams(paths)
+    payloads = [p for ex in streams for p in payloads_of(ex)]
+    events = sum(len(parse_exchange(ex).events) for ex in streams)
+    data_mb = sum(len(p) for p in payloads) / 1e6
+
+    def baseline() -> None:
+        for payload in payloads:
+            json.loads(payload)
+
+    def pipeline() -> None:
+        """What the target names: decode (content + SSE), type, accumulate."""
+        for exchange in streams:
+            assert exchange.response is not None
+            acc = Accumulator()
+            sse_events(exchange.response, Collector(), acc.feed)
+            acc.result()
+
+    def respdeck() -> None:
+        """Everything `respdeck parse` does: also request, items, findings, final typing."""
+        for exchange in streams:
+            parse_exchange(exchange)
+
+    # The loaded corpus is setup, not work: keep the collector from re-scanning it each run
+    # (a recorder's heap holds no such pile). Both sides run under the same setting.
+    gc.collect()
+    gc.freeze()
+    t_json, t_pipe, t_ours = best_of(args.rounds, baseline, pipeline, respdeck)
+    print(f"input: {', '.join(map(str, paths))}")
+    print(
+        f"streams: {len(streams)}, events: {events}, data payloads: {len(payloads)} "
+        f"({data_mb:.1f} MB)"
+    )
+    print(
+        f"json.loads alone:       {t_json * 1e3:8.1f} ms  {len(payloads) / t_json:12,.0f} events/s"
+    )
+    print(
+        f"decode+type+accumulate: {t_pipe * 1e3:8.1f} ms  {events / t_pipe:12,.0f} events/s"
+        f"  {t_pipe / t_json:.2f}x json.loads"
+    )
+    print(
+        f"whole parse_exchange:   {t_ours * 1e3:8.1f} ms  {events / t_ours:12,.0f} events/s"
+        f"  {t_ours / t_json:.2f}x json.loads"
+    )
+    print(
+        "targets (decode+type+accumulate): >= 100,000 events/s "
+        f"[{'met' if events / t_pipe >= 100_000 else 'NOT met'}], <= 3x json.loads "
+        f"[{'met' if t_pipe / t_json <= 3 else 'NOT met'}]"
+    )
+
+
+if __name__ == "__main__":
+    main()
