@@ -92,6 +92,7 @@ EXPLAINED_BY = {
 }
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # SDK to_dict() of leniently built models
 def test_openai_sdk_agrees_on_every_completed_stream(corpus_parsed: list[ParsedExchange]) -> None:
     agreed = 0
     refused: list[str] = []

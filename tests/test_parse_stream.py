@@ -7,8 +7,8 @@ import gzip
 
 from openai.types.responses import Response, ResponseTextDeltaEvent
 
+from addon.wire.lenient import Unknown
 from addon.wire.parse import parse_exchange
-from addon.wire.typing_ import Unknown
 
 from .helpers import sse_body, stream_exchange, text_stream
 

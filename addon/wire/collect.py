@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .findings import Finding, Severity
-from .typing_ import Typed
+from .lenient import Typed
 
 
 @dataclass

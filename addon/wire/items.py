@@ -6,8 +6,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from .lenient import Typed
+from .models import implied_type, type_item
 from .result import ItemRecord
-from .typing_ import Typed, implied_type, type_item
 
 _TEXT_PART_KEYS = ("text", "refusal")
 

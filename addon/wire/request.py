@@ -13,9 +13,10 @@ from .endpoints import query_params
 from .exchange import HttpRequest
 from .findings import Finding, Severity
 from .items import type_items
+from .lenient import build
+from .models import type_tool
 from .result import RequestView
 from .stream import loads
-from .typing_ import build, type_tool
 
 # Endpoints whose body carries `input` (create params) or `items` (conversation items).
 _INPUT_ENDPOINTS = frozenset(

@@ -12,9 +12,10 @@ from .collect import Collector
 from .decoding import BodyDecoder
 from .exchange import HttpResponse, WsMessage, header
 from .findings import Finding, Severity
+from .lenient import Typed, build
+from .models import EVENT_ALIASES, type_event
 from .result import StreamEvent
 from .sse import MAX_LINE, SseDecoder
-from .typing_ import EVENT_ALIASES, Typed, build, type_event
 
 SLICE = 1 << 16  # bodies recorded without chunking are decoded in 64 KiB slices
 RAW_TEXT_LIMIT = 1 << 16  # invalid payloads are kept up to this many characters
