@@ -88,6 +88,9 @@ MAX_LISTED = 10  # per code and exchange; the rest is counted in one more findin
 
 def check_sequence(numbers: list[tuple[int, Any]]) -> list[Finding]:
     """Gaps, duplicates, reordering and absence of sequence_number over (event_index, seq)."""
+    seqs = [seq for _, seq in numbers]
+    if seqs and type(seqs[0]) is int and seqs == list(range(seqs[0], seqs[0] + len(seqs))):
+        return []  # the usual case: consecutive, checked at C speed
     out: list[Finding] = []
     counts: dict[str, int] = {}
 

@@ -199,20 +199,18 @@ _ITEM_EVENTS = frozenset({"response.output_item.added", "response.output_item.do
 _NESTED_EVENTS = _RESPONSE_EVENTS | _ITEM_EVENTS
 
 
-class _LazyValidators(dict[str, Any]):
-    """kind -> validator for events without big nested unions, built on first use."""
+_EVENT_VALIDATORS: dict[str, Any] = {}
 
-    def __missing__(self, kind: str) -> Any:
+
+def event_validator(kind: str) -> Any:
+    """The validator of a flat event type (no big nested union), or None; cached."""
+    try:
+        return _EVENT_VALIDATORS[kind]
+    except KeyError:
         cls = EVENT_CLASSES.get(kind)
         validator = None if cls is None or kind in _NESTED_EVENTS else validator_of(cls)
-        self[kind] = validator
+        _EVENT_VALIDATORS[kind] = validator
         return validator
-
-    def get(self, kind: str, default: Any = None) -> Any:  # type: ignore[override]
-        return self[kind] if isinstance(kind, str) else default
-
-
-_EVENT_VALIDATORS = _LazyValidators()
 
 
 _NO_MISMATCH: list[str] = []  # shared, never mutated: most payloads validate
@@ -221,7 +219,7 @@ _NO_MISMATCH: list[str] = []  # shared, never mutated: most payloads validate
 def type_event(data: dict[str, Any]) -> Typed:
     """Type one stream event (SSE data payload or WebSocket server message)."""
     kind = data.get("type")
-    validator = _EVENT_VALIDATORS.get(kind)  # type: ignore[arg-type]
+    validator = event_validator(kind) if isinstance(kind, str) else None
     if validator is not None:  # the hot path: a flat event (delta, done...) that validates
         try:
             return Typed(validator.validate_python(data), _NO_MISMATCH)
@@ -282,7 +280,23 @@ def type_item(data: Any, context: str = "output") -> Typed:
         cls = ITEM_TABLES[context].get(kind) if isinstance(kind, str) else None
     if cls is None:
         return Typed(Unknown.model_validate(_with_str_type(data)), [], [str(data.get("type"))])
+    item_id = data.get("id") if context == "output" else None
+    if isinstance(item_id, str):
+        # A streamed item arrives whole twice: in output_item.done and again in the terminal
+        # response. Comparing dicts costs far less than validating again.
+        seen = _recent_items.get(item_id)
+        if seen is not None and seen[0] == data:
+            old = seen[1]
+            return Typed(old.model, list(old.mismatches), list(old.unknown))
+        typed = build(cls, data)
+        if len(_recent_items) >= 256:
+            _recent_items.clear()
+        _recent_items[item_id] = (data, typed)
+        return typed
     return build(cls, data)
+
+
+_recent_items: dict[str, tuple[dict[str, Any], Typed]] = {}
 
 
 def type_object(data: Any) -> Typed | None:

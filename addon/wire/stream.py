@@ -7,13 +7,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 
 from .collect import Collector
 from .decoding import BodyDecoder
 from .exchange import HttpResponse, WsMessage, header
 from .findings import Finding, Severity
 from .lenient import Typed, build
-from .models import EVENT_ALIASES, type_event
+from .models import EVENT_ALIASES, event_validator, type_event
 from .result import StreamEvent
 from .sse import MAX_LINE, SseDecoder
 
@@ -125,6 +126,39 @@ class EventBuilder:
         sse_event: str | None = None,
         from_client: bool = False,
     ) -> None:
+        # The hot path, inlined: a flat server event (a delta, a .done) that validates.
+        try:
+            data = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            data = None
+        if type(data) is dict and not from_client:
+            kind = data.get("type")
+            validator = event_validator(kind) if type(kind) is str else None
+            if validator is not None:
+                try:
+                    validator.validate_python(data)
+                except ValidationError:
+                    pass  # the general path names what is wrong
+                else:
+                    index = len(self.events)
+                    seq = data.get("sequence_number")
+                    if type(seq) is not int:
+                        seq = None
+                    self.events.append(
+                        StreamEvent(index, t_ms, kind, seq, payload, True, sse_event)
+                    )
+                    if self.sink is not None:
+                        self.sink(index, data)
+                    return
+        if data is not None:
+            self.add_json(data, payload, t_ms, sse_event, from_client)
+            return
+        self._add_slow(payload, t_ms, sse_event, from_client)
+
+    def _add_slow(
+        self, payload: str, t_ms: float | None, sse_event: str | None, from_client: bool
+    ) -> None:
+        """[DONE], JSON orjson refuses, several events in one payload, invalid payloads."""
         if payload.startswith("[DONE]"):
             self.done_marker = True
             return

@@ -75,6 +75,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="*", type=Path)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--work",
+        choices=("none", "json", "pipeline", "parse"),
+        help="run one pass of just this after setup and print nothing: for counting "
+        "instructions under `valgrind --tool=callgrind`, which machine noise does not move",
+    )
     args = parser.parse_args()
     paths = args.paths or [CORPUS if CORPUS.is_dir() else ROOT / "recordings"]
     streams = load_streams(paths)
@@ -99,6 +105,11 @@ def main() -> None:
         for exchange in streams:
             parse_exchange(exchange)
 
+    if args.work:
+        {"none": lambda: None, "json": baseline, "pipeline": pipeline, "parse": respdeck}[
+            args.work
+        ]()
+        return
     # The loaded corpus is setup, not work: keep the collector from re-scanning it each run
     # (a recorder's heap holds no such pile). Both sides run under the same setting.
     gc.collect()
