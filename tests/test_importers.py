@@ -737,3 +737,17 @@ def test_corpus_counts_match_manifest(corpus: Loaded, manifest: dict[str, int]) 
     # Responses calls hidden inside other payloads (a Batch API output file uploaded through
     # /v1/files) are counted by the manifest but are not HTTP exchanges of their own.
     assert responses >= 0.98 * expected
+
+
+def test_sse_json_lines_holding_two_streams_become_two_exchanges(tmp_path: Path) -> None:
+    lines = [
+        {"type": "response.created", "sequence_number": 0, "response": {"id": "resp_a"}},
+        {"type": "response.completed", "sequence_number": 1, "response": {"id": "resp_a"}},
+        {"type": "response.created", "sequence_number": 0, "response": {"id": "resp_b"}},
+        {"type": "response.completed", "sequence_number": 1, "response": {"id": "resp_b"}},
+    ]
+    path = write(tmp_path, "two.chunks.txt", "\n".join(json.dumps(line) for line in lines))
+    exchanges = load_file(path)
+    assert len(exchanges) == 2
+    assert [ex.index for ex in exchanges] == [0, 1]
+    assert b"resp_a" in exchanges[0].response.body and b"resp_b" not in exchanges[0].response.body

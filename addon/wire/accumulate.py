@@ -123,6 +123,8 @@ class Accumulator:
 
     def feed(self, index: int, event: dict[str, Any]) -> None:
         kind = event.get("type")
+        if type(kind) is not str:
+            kind = None
         if kind in _APPEND and self.terminal_type is None:  # most events: a delta
             container, key, name = _APPEND[kind]
             where = (kind, event.get("output_index"), event.get(key) if key else None)

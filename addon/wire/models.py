@@ -102,7 +102,7 @@ def type_tool(raw: Any) -> Typed:
     cls = TOOL_CLASSES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         model = Unknown.model_validate(_with_str_type(raw)) if isinstance(raw, dict) else Unknown()
-        return Typed(model, [], [str(kind)])
+        return Typed(model, [], [type_label(kind)])
     return build(cls, raw)
 
 
@@ -228,7 +228,7 @@ def type_event(data: dict[str, Any]) -> Typed:
     kind = EVENT_ALIASES.get(kind, kind) if isinstance(kind, str) else kind
     cls = EVENT_CLASSES.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        return Typed(Unknown.model_validate(_with_str_type(data)), [], [str(kind)])
+        return Typed(Unknown.model_validate(_with_str_type(data)), [], [type_label(kind)])
     if kind != data["type"]:
         data = {**data, "type": kind}
     if kind in _RESPONSE_EVENTS and isinstance(data.get("response"), dict):
@@ -236,6 +236,13 @@ def type_event(data: dict[str, Any]) -> Typed:
     if kind in _ITEM_EVENTS and isinstance(data.get("item"), dict):
         return build_nested(cls, data, {"item": type_item(data["item"], "output")})
     return build(cls, data)
+
+
+def type_label(kind: Any) -> str:
+    """How an unrecognised `type` is counted: the string itself, or what stood in its place."""
+    if isinstance(kind, str):
+        return kind
+    return "<no type>" if kind is None else f"<{type(kind).__name__} type>"
 
 
 def _with_str_type(data: dict[str, Any]) -> dict[str, Any]:
@@ -279,7 +286,9 @@ def type_item(data: Any, context: str = "output") -> Typed:
         kind = data.get("type")
         cls = ITEM_TABLES[context].get(kind) if isinstance(kind, str) else None
     if cls is None:
-        return Typed(Unknown.model_validate(_with_str_type(data)), [], [str(data.get("type"))])
+        return Typed(
+            Unknown.model_validate(_with_str_type(data)), [], [type_label(data.get("type"))]
+        )
     item_id = data.get("id") if context == "output" else None
     if isinstance(item_id, str):
         # A streamed item arrives whole twice: in output_item.done and again in the terminal
@@ -303,7 +312,8 @@ def type_object(data: Any) -> Typed | None:
     """Type a top-level JSON body by its `object` field (Response, compaction, conversation...)."""
     if not isinstance(data, dict):
         return None
-    cls = OBJECT_CLASSES.get(data.get("object"))  # type: ignore[arg-type]
+    kind = data.get("object")
+    cls = OBJECT_CLASSES.get(kind) if isinstance(kind, str) else None
     if cls in (Response, CompactedResponse):
         return type_response(data, cls)
     return build(cls, data) if cls else None

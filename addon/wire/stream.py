@@ -14,7 +14,7 @@ from .decoding import BodyDecoder
 from .exchange import HttpResponse, WsMessage, header
 from .findings import Finding, Severity
 from .lenient import Typed, build
-from .models import EVENT_ALIASES, event_validator, type_event
+from .models import EVENT_ALIASES, event_validator, type_event, type_label
 from .result import StreamEvent
 from .sse import MAX_LINE, SseDecoder
 
@@ -94,7 +94,7 @@ def type_payload(data: dict[str, Any]) -> tuple[str | None, Typed]:
     if (kind == "error" or kind is None) and isinstance(data.get("error"), dict):
         return "error", _typed_error(data)  # nested form, or a bare {"error": {...}}
     typed = type_event(data)
-    if kind in EVENT_ALIASES:
+    if isinstance(kind, str) and kind in EVENT_ALIASES:
         kind = EVENT_ALIASES[kind]
     return (kind if isinstance(kind, str) else None), typed
 
@@ -223,12 +223,12 @@ class EventBuilder:
         if from_client:
             kind = data.get("type")
             self.events.append(
-                StreamEvent(index, t_ms, str(kind), seq, payload, True, sse_event, True)
+                StreamEvent(index, t_ms, type_label(kind), seq, payload, True, sse_event, True)
             )
             return
         kind, typed = type_payload(data)
         if typed.mismatches or typed.unknown:
-            self.collector.typed(str(kind), typed, "event", index, seq)
+            self.collector.typed(type_label(kind), typed, "event", index, seq)
         event = StreamEvent(index, t_ms, kind, seq, payload, True, sse_event)
         if kind in _KEEP_MODEL:
             event.keep_model(typed.model)
