@@ -133,3 +133,19 @@ def test_a_line_longer_than_the_cap_is_cut_and_counted(monkeypatch) -> None:
     events = decoder.feed(b"\n\ndata: ok\n\n") + decoder.close()
     assert decoder.overlong_lines == 1
     assert len(events[0].data) <= 1000 and events[1].data == "ok"
+
+
+STREAM_LF = STREAM.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + b"\n\n\n\nevent: x\ndata: y\n\n"
+EXPECTED_LF = [*EXPECTED, SseEvent("y", "x", "7", 1500)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=len(STREAM_LF)), max_size=25))
+def test_lf_only_streams_any_chunking(cuts: list[int]) -> None:
+    """LF-only streams take the whole-block fast path; it must agree with the line rules."""
+    assert feed_in_pieces(STREAM_LF, cuts)[0] == EXPECTED_LF
+
+
+def test_lf_only_every_split() -> None:
+    for cut in range(len(STREAM_LF) + 1):
+        assert feed_in_pieces(STREAM_LF, [cut])[0] == EXPECTED_LF, cut

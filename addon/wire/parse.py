@@ -44,16 +44,21 @@ def parse_exchange(exchange: Exchange) -> ParsedExchange:
     elif exchange.response is None:
         collector.add(Finding("no_response", Severity.INFO, "no response was recorded"))
     elif _is_sse(exchange, collector):
-        parsed.streamed = True
-        acc = Accumulator()
-        parsed.events, size = sse_events(exchange.response, collector, acc.feed)
-        finish_stream(parsed, collector, size, acc)
+        _parse_stream(parsed, exchange.response, collector)
     else:
         _parse_body(parsed, collector)
     _http_error(parsed, collector)
     parsed.findings = collector.finish()
     parsed.unknown_types = collector.unknown_types
     return parsed
+
+
+def _parse_stream(parsed: ParsedExchange, response: HttpResponse, collector: Collector) -> None:
+    """One pass over the body: events are decoded, typed and accumulated as they come."""
+    parsed.streamed = True
+    acc = Accumulator()
+    parsed.events, size = sse_events(response, collector, acc.feed)
+    finish_stream(parsed, collector, size, acc)
 
 
 def _is_sse(exchange: Exchange, collector: Collector) -> bool:
@@ -102,11 +107,7 @@ def _parse_body(parsed: ParsedExchange, collector: Collector) -> None:
                 "an event stream without Content-Type text/event-stream",
             )
         )
-        plain = HttpResponse(response.status, [], body)
-        parsed.streamed = True
-        acc = Accumulator()
-        parsed.events, size = sse_events(plain, collector, acc.feed)
-        finish_stream(parsed, collector, size, acc)
+        _parse_stream(parsed, HttpResponse(response.status, [], body), collector)
         return
     try:
         data = loads(body)

@@ -107,13 +107,17 @@ class SseDecoder:
             self._tail_len = 0
             self._overlong = False
         buf = self._pending + text
+        out: list[SseEvent] = []
         if "\r" in buf:
             lines = _LINE_BREAK.split(buf)
             self._skip_lf = buf.endswith("\r")
         else:
+            if not self._has_data and self._event is None and "\n\n" in buf:
+                blocks = buf.split("\n\n")
+                buf = blocks.pop()  # what follows the last blank line: lines, below
+                self._blocks(blocks, out)
             lines = buf.split("\n")
         self._pending = lines.pop()
-        out: list[SseEvent] = []
         line_of = self._line
         data = self._data
         for line in lines:
@@ -128,6 +132,29 @@ class SseDecoder:
                 line_of(line, out)
                 data = self._data
         return out
+
+    def _blocks(self, blocks: list[str], out: list[SseEvent]) -> None:
+        """Whole events (text between blank lines, LF endings), starting between events.
+
+        The usual `event: X` + `data: Y` block is read directly; any other block goes line by
+        line, so the result is exactly what the line rules give.
+        """
+        for block in blocks:
+            if block.startswith("event: "):
+                nl = block.find("\n")
+                if nl > 0 and block.startswith("data: ", nl + 1) and block.find("\n", nl + 1) < 0:
+                    out.append(
+                        SseEvent(block[nl + 7 :], block[7:nl], self.last_event_id, self.retry)
+                    )
+                    continue
+            elif block.startswith("data: ") and "\n" not in block:
+                out.append(SseEvent(block[6:], None, self.last_event_id, self.retry))
+                continue
+            elif not block:
+                continue  # two more line breaks: blank lines with nothing pending
+            for line in block.split("\n"):
+                self._line(line, out)
+            self._line("", out)
 
     def _add_tail(self, text: str) -> None:
         room = MAX_LINE - len(self._pending) - self._tail_len

@@ -45,7 +45,7 @@ def finish_stream(
 
 
 def _finish_turn(
-    parsed: ParsedExchange, result: Any, events: list[StreamEvent], collector: Collector
+    parsed: ParsedExchange, result: Accumulated, events: list[StreamEvent], collector: Collector
 ) -> None:
     if not events:
         collector.add(Finding("empty_body", Severity.WARNING, "a stream with no events"))
