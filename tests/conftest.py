@@ -29,3 +29,14 @@ def corpus_parsed() -> list[ParsedExchange]:
 @pytest.fixture(scope="session")
 def recordings_parsed() -> list[ParsedExchange]:
     return parse_folder(RECORDINGS)
+
+
+# Figures the corpus tests measured, shown at the end of every run (not only with -s).
+REPORT: dict[str, str] = {}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if REPORT:
+        terminalreporter.section("respdeck corpus report")
+        for key, value in REPORT.items():
+            terminalreporter.write_line(f"{key}: {value}")

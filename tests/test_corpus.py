@@ -15,6 +15,7 @@ from addon.wire.accumulate import Accumulator, compare_output
 from addon.wire.parse import parse_exchange
 from addon.wire.result import ParsedExchange
 
+from .conftest import REPORT
 from .helpers import sdk_final
 
 pytestmark = pytest.mark.corpus
@@ -27,10 +28,10 @@ def test_every_corpus_exchange_parses(corpus_parsed: list[ParsedExchange]) -> No
     for p in corpus_parsed:
         unknown.update(p.unknown_types)
     streams = sum(p.streamed for p in corpus_parsed)
-    print(f"\ncorpus: {len(corpus_parsed)} exchanges, {streams} streamed")
-    print("by endpoint:", dict(endpoints.most_common()))
-    print("findings:", dict(findings.most_common()))
-    print("unknown types:", dict(unknown.most_common()))
+    REPORT["exchanges"] = f"{len(corpus_parsed)} ({streams} streamed)"
+    REPORT["by endpoint"] = ", ".join(f"{k} {v}" for k, v in endpoints.most_common())
+    REPORT["findings"] = ", ".join(f"{k} {v}" for k, v in findings.most_common())
+    REPORT["unknown types"] = ", ".join(f"{k} {v}" for k, v in unknown.most_common())
     responses_api = sum(n for e, n in endpoints.items() if e != "other")
     assert responses_api >= 1700
     assert streams >= 450
@@ -75,7 +76,9 @@ def test_accumulated_output_equals_response_completed(
         if reason:
             failures.append(f"{parsed.exchange.source}#{parsed.exchange.index}: {reason}")
         checked += 1
-    print(f"\n{checked} completed streams compared, {skipped_empty} with empty completed output")
+    REPORT["accumulated == response.completed"] = (
+        f"{checked} streams ({skipped_empty} more have an empty completed output)"
+    )
     assert checked >= 300
     assert not failures, "\n".join(failures[:20])
 
@@ -122,8 +125,10 @@ def test_openai_sdk_agrees_on_every_completed_stream(corpus_parsed: list[ParsedE
             failures.append(f"{name}: output_text differs")
         else:
             agreed += 1
-    print(f"\nopenai SDK agrees on {agreed} completed streams; refused {len(refused)}:")
-    print("\n".join(refused))
+    REPORT["openai SDK stream helper agrees"] = (
+        f"{agreed} streams; it refused {len(refused)} that respdeck parses: "
+        + "; ".join(r.rsplit("/", 1)[-1] for r in refused)
+    )
     assert agreed >= 300
     assert len(refused) <= agreed // 30
     assert not failures, "\n".join(failures[:20])

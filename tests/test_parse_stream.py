@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import gzip
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openai.types.responses import Response, ResponseTextDeltaEvent
 
 from addon.wire.lenient import Unknown
@@ -196,3 +198,26 @@ def test_merged_events_without_blank_lines() -> None:
     assert parsed.output_text == "ab"
     assert "sse_missing_blank_line" in codes(parsed)
     assert len(parsed.events) == len(events)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_chunk_table_gives_the_same_parse(data: st.DataObject) -> None:
+    """Network chunking (recorded as the chunk table) changes times, never the result."""
+    body = sse_body(text_stream(["Hé", "llo ", "wörld", " 🙂"]))
+    for encoding in (None, "gzip"):
+        raw = gzip.compress(body) if encoding else body
+        headers = [("content-type", "text/event-stream")]
+        if encoding:
+            headers.append(("content-encoding", encoding))
+        reference = parse_exchange(stream_exchange(raw, headers))
+        cuts = sorted(set(data.draw(st.lists(st.integers(1, len(raw) - 1), max_size=30))))
+        sizes = [b - a for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
+        exchange = stream_exchange(raw, headers)
+        exchange.response.chunks = [(float(i), size) for i, size in enumerate(sizes)]
+        parsed = parse_exchange(exchange)
+        assert [(e.type, e.raw) for e in parsed.events] == [
+            (e.type, e.raw) for e in reference.events
+        ]
+        assert parsed.response_raw == reference.response_raw
+        assert [f.code for f in parsed.findings] == [f.code for f in reference.findings]
