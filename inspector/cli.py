@@ -6,7 +6,9 @@ import sys
 
 import click
 
+from .import_cmd import import_
 from .parse_cmd import parse
+from .sql_cmd import sql
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,6 +18,8 @@ def cli() -> None:
 
 
 cli.add_command(parse)
+cli.add_command(import_)
+cli.add_command(sql)
 
 
 def main() -> None:

@@ -30,10 +30,10 @@ class Typed:
     """A model plus what went wrong building it."""
 
     model: BaseModel
-    mismatches: list[str]  # "path (error)" for each field that failed strict validation
-    unknown: list[str] = dataclass_field(
-        default_factory=list
-    )  # unrecognised `type`s, nested ones too
+    # "path (error)" for each field that failed strict validation
+    mismatches: list[str]
+    # unrecognised `type`s, nested ones included
+    unknown: list[str] = dataclass_field(default_factory=list)
 
     @property
     def unknown_type(self) -> str | None:

@@ -85,8 +85,6 @@ def main() -> None:
     paths = args.paths or [CORPUS if CORPUS.is_dir() else ROOT / "recordings"]
     streams = load_streams(paths)
     payloads = [p for ex in streams for p in payloads_of(ex)]
-    events = sum(len(parse_exchange(ex).events) for ex in streams)
-    data_mb = sum(len(p) for p in payloads) / 1e6
 
     def baseline() -> None:
         for payload in payloads:
@@ -105,15 +103,17 @@ def main() -> None:
         for exchange in streams:
             parse_exchange(exchange)
 
+    # The loaded corpus is setup, not work: keep the collector from re-scanning it each run
+    # (a recorder's heap holds no such pile). Both sides run under the same setting.
+    gc.collect()
+    gc.freeze()
     if args.work:
         {"none": lambda: None, "json": baseline, "pipeline": pipeline, "parse": respdeck}[
             args.work
         ]()
         return
-    # The loaded corpus is setup, not work: keep the collector from re-scanning it each run
-    # (a recorder's heap holds no such pile). Both sides run under the same setting.
-    gc.collect()
-    gc.freeze()
+    events = sum(len(parse_exchange(ex).events) for ex in streams)
+    data_mb = sum(len(p) for p in payloads) / 1e6
     t_json, t_pipe, t_ours = best_of(args.rounds, baseline, pipeline, respdeck)
     print(f"input: {', '.join(map(str, paths))}")
     print(

@@ -1,0 +1,76 @@
+"""Opening a respdeck database: where it is, and one-line errors for what can go wrong."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+
+from .migrations import SchemaError, migrate
+
+DEFAULT_DB = Path("recordings") / "respdeck.duckdb"
+
+
+class StoreError(Exception):
+    """A database that cannot be used; the message is one line for the user."""
+
+
+def db_path(option: str | os.PathLike[str] | None = None) -> Path:
+    """--db, else RESPDECK_DB, else recordings/respdeck.duckdb under the current directory."""
+    return Path(option or os.environ.get("RESPDECK_DB") or DEFAULT_DB)
+
+
+def _one_line(path: Path, exc: duckdb.Error) -> StoreError:
+    text = str(exc)
+    holder = re.search(r"PID (\d+)", text)
+    if "lock" in text.lower() and holder:
+        return StoreError(
+            f"{path} is held by another process (PID {holder.group(1)}) that does not serve "
+            "it; stop that process or give another --db"
+        )
+    return StoreError(f"{path}: {text.splitlines()[0] if text else type(exc).__name__}")
+
+
+def open_for_write(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open (creating it and its folder if needed) and migrate to the latest schema."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = duckdb.connect(str(path))
+    except (duckdb.Error, OSError) as exc:
+        if isinstance(exc, OSError):
+            raise StoreError(f"{path}: {exc.strerror or exc}") from exc
+        raise _one_line(path, exc) from exc
+    try:
+        migrate(conn)
+    except SchemaError as exc:
+        conn.close()
+        raise StoreError(f"{path}: {exc}") from exc
+    return conn
+
+
+def open_for_read(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open an existing database read-only; says how to create one when there is none."""
+    if not path.exists():
+        raise StoreError(
+            f"no database at {path}: create one with `respdeck import PATH...` "
+            "(or point --db / RESPDECK_DB at one)"
+        )
+    try:
+        conn = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise _one_line(path, exc) from exc
+    try:
+        from .migrations import LATEST, current_version
+
+        version = current_version(conn)
+        if version > LATEST:
+            raise StoreError(
+                f"{path} has schema version {version}; this respdeck reads up to "
+                f"{LATEST}: upgrade respdeck"
+            )
+    except SchemaError as exc:
+        conn.close()
+        raise StoreError(f"{path}: {exc}") from exc
+    return conn

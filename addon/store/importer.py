@@ -1,0 +1,74 @@
+"""`respdeck import`: recordings in any format the wire core reads -> one capture per file."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from addon.importers import ImportFailure, iter_paths, load_file_detected
+from addon.wire.parse import parse_exchange
+
+from .writer import Writer
+
+
+@dataclass
+class ImportReport:
+    files: int = 0
+    exchanges: int = 0
+    events: int = 0
+    already: list[str] = field(default_factory=list)  # same content imported before
+    failed: list[str] = field(default_factory=list)  # one-line reasons
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def import_paths(
+    conn: duckdb.DuckDBPyConnection,
+    paths: Iterable[Path],
+    progress: Callable[[Path], None] | None = None,
+) -> ImportReport:
+    """Import every file; a file whose content was imported before adds nothing.
+
+    Each file is committed as it completes, so an interrupted import keeps the files before it.
+    Raises ImportFailure only for a path that does not exist.
+    """
+    report = ImportReport()
+    writer = Writer(conn)
+    for path in list(iter_paths(paths)):
+        if progress:
+            progress(path)
+        try:
+            digest = file_sha256(path)
+        except OSError as exc:
+            report.failed.append(f"{path}: cannot read: {exc.strerror or exc}")
+            continue
+        known = conn.execute(
+            "SELECT source FROM captures WHERE source_sha256 = ?", [digest]
+        ).fetchone()
+        if known:
+            report.already.append(str(path))
+            continue
+        try:
+            fmt, exchanges = load_file_detected(path)
+        except ImportFailure as exc:
+            report.failed.append(str(exc))
+            continue
+        capture_id = writer.start_capture("import", str(path), source_sha256=digest, fmt=fmt)
+        for exchange in exchanges:
+            parsed = parse_exchange(exchange)
+            writer.add(capture_id, parsed)
+            report.events += len(parsed.events)
+        writer.end_capture(capture_id)
+        report.files += 1
+        report.exchanges += len(exchanges)
+    return report

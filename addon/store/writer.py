@@ -1,0 +1,102 @@
+"""The one writer of a database: captures, and parsed exchanges in batched Arrow inserts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from importlib.metadata import version
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from addon.wire.result import ParsedExchange
+
+from .rows import TABLES, Batch, add_exchange
+
+BATCH_ROWS = 50_000  # event rows per insert; a batch is also flushed at the end of a capture
+
+
+def respdeck_version() -> str:
+    try:
+        return version("respdeck")
+    except Exception:  # running from a source tree that is not installed
+        return "unknown"
+
+
+class Writer:
+    """Buffers rows and inserts them a table at a time, one transaction per flush.
+
+    A flush is atomic: after a crash the database holds whole exchanges or none of them.
+    """
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self.conn = conn
+        self.batch = Batch()
+        row = conn.execute("SELECT coalesce(max(exchange_id), 0) FROM exchanges").fetchone()
+        self.next_exchange_id = int(row[0]) + 1 if row else 1
+        self.written = 0
+
+    def start_capture(
+        self,
+        mode: str,
+        source: str | None = None,
+        *,
+        source_sha256: str | None = None,
+        fmt: str | None = None,
+        upstream: str | None = None,
+    ) -> int:
+        row = self.conn.execute("SELECT coalesce(max(capture_id), 0) + 1 FROM captures").fetchone()
+        capture_id = int(row[0]) if row else 1
+        self.conn.execute(
+            "INSERT INTO captures (capture_id, mode, source, source_sha256, format, upstream, "
+            "started_at, respdeck_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                capture_id,
+                mode,
+                source,
+                source_sha256,
+                fmt,
+                upstream,
+                datetime.now(UTC),
+                respdeck_version(),
+            ],
+        )
+        return capture_id
+
+    def end_capture(self, capture_id: int) -> None:
+        self.flush()
+        self.conn.execute(
+            "UPDATE captures SET ended_at = ? WHERE capture_id = ?", [datetime.now(UTC), capture_id]
+        )
+
+    def add(self, capture_id: int, parsed: ParsedExchange) -> int:
+        exchange_id = self.next_exchange_id
+        self.next_exchange_id += 1
+        add_exchange(self.batch, exchange_id, capture_id, parsed)
+        if self.batch.rows("events") >= BATCH_ROWS or self.batch.rows("exchanges") >= 5_000:
+            self.flush()
+        return exchange_id
+
+    def flush(self) -> None:
+        batch = self.batch
+        if not batch.rows("exchanges"):
+            return
+        self.batch = Batch()
+        self.conn.execute("BEGIN TRANSACTION")
+        try:
+            for table in TABLES:
+                if batch.rows(table):
+                    self._insert(table, batch.columns[table])
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.written += batch.rows("exchanges")
+
+    def _insert(self, table: str, columns: dict[str, list[Any]]) -> None:
+        names = ", ".join(f'"{c}"' for c in columns)
+        self.conn.register("respdeck_batch", pa.table(columns))
+        try:
+            self.conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM respdeck_batch")
+        finally:
+            self.conn.unregister("respdeck_batch")

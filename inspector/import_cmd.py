@@ -1,0 +1,49 @@
+"""`respdeck import PATH...`: parse recordings into the database, one capture per file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from addon.importers import ImportFailure
+from addon.store.db import StoreError, db_path, open_for_write
+from addon.store.importer import import_paths
+
+
+@click.command(name="import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--db",
+    "db",
+    type=click.Path(path_type=Path),
+    help="Database file (default: $RESPDECK_DB or recordings/respdeck.duckdb).",
+)
+def import_(paths: tuple[Path, ...], db: Path | None) -> None:
+    """Import recordings (every format `respdeck parse` reads) into the database.
+
+    Importing the same file again adds nothing; each file becomes one capture.
+    """
+    path = db_path(db)
+    try:
+        conn = open_for_write(path)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    show = sys.stderr.isatty()
+    try:
+        report = import_paths(
+            conn, paths, (lambda p: click.echo(f"importing {p}", err=True)) if show else None
+        )
+    except ImportFailure as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        conn.close()
+    click.echo(
+        f"{path}: imported {report.files} file(s), {report.exchanges} exchange(s), "
+        f"{report.events} event(s); {len(report.already)} already imported"
+    )
+    for reason in report.failed:
+        click.echo(f"respdeck: {reason}", err=True)
+    if report.failed:
+        raise click.exceptions.Exit(2)

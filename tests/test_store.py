@@ -1,0 +1,218 @@
+"""The DuckDB store: schema migrations, batched writes, imports, SQL from the command line."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from addon.importers import load_file
+from addon.store.db import StoreError, open_for_read, open_for_write
+from addon.store.importer import import_paths
+from addon.store.migrations import LATEST, SchemaError, current_version, migrate
+from addon.wire.parse import parse_exchange
+
+from .conftest import RECORDINGS, ROOT
+
+
+def test_migrate_creates_the_schema_once(tmp_path: Path) -> None:
+    conn = duckdb.connect(str(tmp_path / "a.duckdb"))
+    assert current_version(conn) == 0
+    assert migrate(conn) == LATEST
+    assert migrate(conn) == LATEST  # nothing pending: a no-op
+    tables = {
+        r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    assert {
+        "captures",
+        "exchanges",
+        "responses",
+        "items",
+        "events",
+        "findings",
+        "schema_version",
+    } <= tables
+    assert conn.execute("SELECT count(*) FROM schema_version").fetchone() == (LATEST,)
+
+
+def test_newer_or_foreign_databases_are_refused(tmp_path: Path) -> None:
+    newer = tmp_path / "newer.duckdb"
+    conn = open_for_write(newer)
+    conn.execute("INSERT INTO schema_version VALUES (?, 'from the future', now())", [LATEST + 1])
+    conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        open_for_write(newer)
+    with pytest.raises(StoreError, match="upgrade respdeck"):
+        open_for_read(newer)
+    foreign = tmp_path / "foreign.duckdb"
+    duckdb.connect(str(foreign)).execute("CREATE TABLE t (x INT)").close()
+    with pytest.raises(StoreError, match="not a respdeck database"):
+        open_for_write(foreign)
+    with pytest.raises(SchemaError):
+        current_version(duckdb.connect(str(foreign), read_only=True))
+    with pytest.raises(StoreError, match="respdeck import"):
+        open_for_read(tmp_path / "missing.duckdb")
+
+
+@pytest.fixture
+def imported(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    conn = open_for_write(tmp_path / "r.duckdb")
+    report = import_paths(conn, [RECORDINGS])
+    assert report.files == 14 and not report.failed
+    return conn
+
+
+def test_import_stores_what_parsing_finds(imported: duckdb.DuckDBPyConnection) -> None:
+    parsed = [
+        parse_exchange(ex)
+        for p in sorted(RECORDINGS.iterdir())
+        if p.suffix in (".har", ".yaml", ".sse")
+        for ex in load_file(p)
+    ]
+    count = imported.execute("SELECT count(*) FROM exchanges").fetchone()
+    assert count == (len(parsed),)
+    assert imported.execute("SELECT count(*) FROM events").fetchone() == (
+        sum(len(p.events) for p in parsed),
+    )
+    assert imported.execute("SELECT count(*) FROM findings").fetchone() == (
+        sum(len(p.findings) for p in parsed),
+    )
+    assert imported.execute("SELECT count(*) FROM items").fetchone() == (
+        sum(len(p.items) for p in parsed),
+    )
+    row = imported.execute(
+        "SELECT r.input_tokens, r.cached_tokens, r.output_tokens FROM responses r "
+        "JOIN exchanges e USING (exchange_id) JOIN captures c USING (capture_id) "
+        "WHERE c.source LIKE '%stream_text.har'"
+    ).fetchone()
+    assert row == (1318, 1152, 87)
+
+
+def test_reimport_adds_nothing_but_a_copy_with_other_content_is_kept(
+    imported: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    again = import_paths(imported, [RECORDINGS])
+    assert again.files == 0 and len(again.already) == 14
+    copy = tmp_path / "copy.sse"
+    copy.write_bytes((RECORDINGS / "raw_stream.sse").read_bytes() + b"\n")
+    import_paths(imported, [copy])
+    assert imported.execute("SELECT count(*) FROM captures").fetchone() == (15,)
+    ids = imported.execute(
+        "SELECT response_id FROM exchanges WHERE path = '/v1/responses' AND "
+        "response_id LIKE 'resp_a6dd%'"
+    ).fetchall()
+    assert len(ids) == 2  # one exchange found in two files: two recordings
+
+
+def test_raw_bytes_and_chunks_come_back_exactly(imported: duckdb.DuckDBPyConnection) -> None:
+    (original,) = load_file(RECORDINGS / "gzip_stream.har")
+    body, chunks, request = imported.execute(
+        "SELECT response_body, response_chunks, request_body FROM exchanges e "
+        "JOIN captures c USING (capture_id) WHERE c.source LIKE '%gzip_stream.har'"
+    ).fetchone()
+    assert original.response is not None
+    assert body == original.response.body and request == original.request.body
+    assert [tuple(c) for c in json.loads(chunks)] == [tuple(c) for c in original.response.chunks]
+
+
+def test_no_secret_reaches_the_database_file(tmp_path: Path) -> None:
+    har = json.loads((RECORDINGS / "stream_text.har").read_text())
+    secret = "sk-proj-PLANTED-secret-0123456789"
+    har["log"]["entries"][0]["request"]["headers"].append(
+        {"name": "Authorization", "value": f"Bearer {secret}"}
+    )
+    har["log"]["entries"][0]["request"]["headers"].append({"name": "api-key", "value": secret})
+    path = tmp_path / "planted.har"
+    path.write_text(json.dumps(har))
+    db = tmp_path / "s.duckdb"
+    conn = open_for_write(db)
+    import_paths(conn, [path])
+    conn.execute("CHECKPOINT")
+    conn.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("s.duckdb*"))
+    assert secret.encode() not in raw
+    assert b"fp:" in raw
+
+
+def respdeck(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "inspector", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_import_and_sql_commands(tmp_path: Path) -> None:
+    shutil.copytree(RECORDINGS, tmp_path / "recs")
+    missing = respdeck("sql", "SELECT 1", cwd=tmp_path)
+    assert missing.returncode == 2 and "respdeck import" in missing.stderr
+    done = respdeck("import", "recs", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "recordings" / "respdeck.duckdb").exists()  # the default place
+    table = respdeck(
+        "sql",
+        "SELECT endpoint, count(*) AS n FROM exchanges GROUP BY ALL ORDER BY n DESC, endpoint",
+        cwd=tmp_path,
+    )
+    assert table.returncode == 0
+    assert re.search(r"^responses\.create +15$", table.stdout, re.MULTILINE), table.stdout
+    as_json = respdeck("sql", "SELECT count(*) AS n FROM events", "--format", "json", cwd=tmp_path)
+    assert json.loads(as_json.stdout) == {"n": 527}
+    as_csv = respdeck("sql", "SELECT 1 AS a, 'x' AS b", "--format", "csv", cwd=tmp_path)
+    assert as_csv.stdout.splitlines() == ["a,b", "1,x"]
+    parquet = tmp_path / "out.parquet"
+    done = respdeck(
+        "sql",
+        "SELECT * FROM findings",
+        "--format",
+        "parquet",
+        "--output",
+        str(parquet),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0 and parquet.stat().st_size > 0
+    bad = respdeck("sql", "SELECT nope FROM exchanges", cwd=tmp_path)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    assert "Binder Error" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_kill_during_import_leaves_a_database_that_opens(tmp_path: Path) -> None:
+    """SIGKILL mid-import: what was committed is whole, the file opens."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(40):
+        data = (RECORDINGS / "stream_text.har").read_text().replace("café", f"café {i}")
+        (folder / f"r{i:02}.har").write_text(data)
+    db = tmp_path / "k.duckdb"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "inspector", "import", str(folder), "--db", str(db)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    import time
+
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if db.exists() and db.stat().st_size > 200_000:
+            break
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    conn = open_for_read(db)
+    exchanges, captures, ended = conn.execute(
+        "SELECT (SELECT count(*) FROM exchanges), (SELECT count(*) FROM captures), "
+        "(SELECT count(*) FROM captures WHERE ended_at IS NOT NULL)"
+    ).fetchone()
+    assert exchanges == ended  # each file's exchanges are there whole, or not at all
+    assert captures - ended <= 1
+    events = conn.execute("SELECT count(*) FROM events").fetchone()
+    assert events == (exchanges * 98,)
