@@ -23,7 +23,7 @@ def _v1_initial(conn: duckdb.DuckDBPyConnection) -> None:
         CREATE TABLE captures (
             capture_id      BIGINT PRIMARY KEY,
             mode            VARCHAR NOT NULL,      -- import | record
-            source          VARCHAR,               -- file imported, or the recorder's listen address
+            source          VARCHAR,               -- the file imported, or the listen address
             source_sha256   VARCHAR UNIQUE,        -- content hash of an imported file
             format          VARCHAR,               -- recording format detected on import
             upstream        VARCHAR,
