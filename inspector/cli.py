@@ -6,9 +6,12 @@ import sys
 
 import click
 
+from .check_cmd import check
 from .import_cmd import import_
 from .parse_cmd import parse
+from .reindex_cmd import reindex
 from .sql_cmd import sql
+from .usage_cmd import usage
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,6 +23,9 @@ def cli() -> None:
 cli.add_command(parse)
 cli.add_command(import_)
 cli.add_command(sql)
+cli.add_command(check)
+cli.add_command(reindex)
+cli.add_command(usage)
 
 
 def main() -> None:

@@ -20,6 +20,8 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, bytes):
         return f"<{len(value)} bytes>"
+    if isinstance(value, float):
+        return f"{value:.6f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.6g}"
     text = str(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

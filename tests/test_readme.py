@@ -25,3 +25,12 @@ def test_the_two_commands_and_the_json_fields_are_documented() -> None:
 def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert '"${UV[@]}" run pytest\n' in ci and "sync --locked" in ci
+
+
+def test_the_schema_section_matches_a_freshly_migrated_database() -> None:
+    from addon.store.schema_doc import END, START, schema_markdown
+
+    block = README.split(START, 1)[1].split(END, 1)[0].strip()
+    assert block == schema_markdown(), (
+        "README schema is stale: run `uv run python -m addon.store.schema_doc --write README.md`"
+    )

@@ -216,3 +216,116 @@ def test_kill_during_import_leaves_a_database_that_opens(tmp_path: Path) -> None
     assert captures - ended <= 1
     events = conn.execute("SELECT count(*) FROM events").fetchone()
     assert events == (exchanges * 98,)
+
+
+def test_a_database_made_by_migration_1_is_upgraded_with_its_data(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    conn = duckdb.connect(str(path))
+    assert migrate(conn, target=1) == 1
+    conn.execute("INSERT INTO captures (capture_id, mode, started_at) VALUES (1, 'import', now())")
+    conn.execute(
+        "INSERT INTO exchanges (exchange_id, capture_id, position, endpoint, method, host, path, "
+        "query, streamed, aborted, partial) VALUES (1, 1, 0, 'responses.retrieve', 'GET', "
+        "'api.openai.com', '/v1/responses/resp_1', 'stream=true', true, false, false)"
+    )
+    conn.execute(
+        "INSERT INTO responses (exchange_id, response_id, object, raw) VALUES "
+        "(1, 'resp_1', 'response', '{\"previous_response_id\": \"resp_0\"}')"
+    )
+    conn.close()
+    conn = open_for_write(path)
+    assert current_version(conn) == LATEST
+    assert conn.execute("SELECT url FROM exchanges").fetchone() == (
+        "https://api.openai.com/v1/responses/resp_1?stream=true",
+    )
+    assert conn.execute("SELECT previous_response_id FROM responses").fetchone() == ("resp_0",)
+    assert conn.execute("SELECT count(*) FROM usage").fetchone() == (1,)
+
+
+def test_usage_counts_each_response_once_and_prices_it(
+    imported: duckdb.DuckDBPyConnection,
+) -> None:
+    # the background response: created (queued), polled, resumed as a stream -> one usage row
+    background = imported.execute(
+        "SELECT count(*), any_value(input_tokens) FROM usage "
+        "WHERE response_id = 'resp_31f41b901b25f5c900699da2c12bb181c85a890f41022894ea'"
+    ).fetchone()
+    assert background == (1, 24)
+    assert (
+        imported.execute(
+            "SELECT count(*) FROM responses WHERE response_id = "
+            "'resp_31f41b901b25f5c900699da2c12bb181c85a890f41022894ea'"
+        ).fetchone()[0]
+        >= 3
+    )
+    # gpt-4.1-mini: 166 uncached input, 1152 cached, 87 output (list prices 0.40/0.10/1.60)
+    cost = imported.execute("SELECT cost_usd FROM usage WHERE input_tokens = 1318").fetchone()[0]
+    assert cost == pytest.approx((166 * 0.40 + 1152 * 0.10 + 87 * 1.60) / 1e6)
+    # a compaction is usage; an input_tokens count is not
+    kinds = dict(imported.execute("SELECT object, count(*) FROM usage GROUP BY ALL").fetchall())
+    assert kinds["response.compaction"] == 1
+    assert imported.execute(
+        "SELECT count(*) FROM usage u JOIN exchanges e USING (exchange_id) "
+        "WHERE e.endpoint = 'responses.input_tokens'"
+    ).fetchone() == (0,)
+    # an unknown model gets NULL, never a guess
+    imported.execute("UPDATE responses SET model = 'gpt-99-imaginary' WHERE input_tokens = 1318")
+    assert imported.execute("SELECT cost_usd FROM usage WHERE input_tokens = 1318").fetchone() == (
+        None,
+    )
+
+
+def test_threads_and_tool_calls_views(imported: duckdb.DuckDBPyConnection) -> None:
+    chain = imported.execute(
+        "SELECT turn FROM threads WHERE thread_id = "
+        "'resp_a9d75c471292ce64006aa7c641eabc8171a6d1a265e86723f1' ORDER BY turn"
+    ).fetchall()
+    assert chain == [(0,), (1,)]
+    websocket = imported.execute(
+        "SELECT count(*) FROM threads WHERE thread_id = (SELECT thread_id FROM threads WHERE "
+        "response_id LIKE '%ce8b023d')"
+    ).fetchone()
+    assert websocket == (2,)  # two turns on one socket, chained
+    call = imported.execute("SELECT name, arguments, output FROM tool_calls").fetchall()
+    assert len(call) == 1 and call[0][0] == "get_weather" and "Paris" in call[0][1]
+    assert call[0][2] and "temperature" in call[0][2]
+
+
+def test_reindex_rebuilds_the_same_rows_from_raw_bytes(
+    imported: duckdb.DuckDBPyConnection,
+) -> None:
+    from addon.store.reindex import reindex
+
+    def snapshot() -> list[object]:
+        return [
+            imported.execute(q).fetchall()
+            for q in (
+                "SELECT * EXCLUDE (raw) FROM events ORDER BY exchange_id, idx",
+                "SELECT md5(string_agg(raw, '' ORDER BY exchange_id, idx)) FROM events",
+                "SELECT * FROM items ORDER BY exchange_id, direction, position",
+                "SELECT * FROM findings ORDER BY ALL",
+                "SELECT * FROM responses ORDER BY ALL",
+                "SELECT * FROM exchanges ORDER BY exchange_id",
+            )
+        ]
+
+    before = snapshot()
+    imported.execute("DELETE FROM events WHERE exchange_id = 1")  # as if an old parser missed it
+    assert reindex(imported, batch_size=7) == 28
+    assert snapshot() == before
+
+
+def test_check_usage_and_reindex_commands(tmp_path: Path) -> None:
+    shutil.copytree(RECORDINGS, tmp_path / "recs")
+    assert respdeck("import", "recs", cwd=tmp_path).returncode == 0
+    check = respdeck("check", cwd=tmp_path)
+    assert check.returncode == 0 and "no_terminal_event" in check.stdout
+    usage = respdeck("usage", "--by", "model", cwd=tmp_path)
+    assert usage.returncode == 0
+    total = [line for line in usage.stdout.splitlines() if line.startswith("TOTAL")]
+    assert total and total[0].split()[1] == "18"
+    for by in ("day", "key", "thread"):
+        assert respdeck("usage", "--by", by, cwd=tmp_path).returncode == 0
+    assert respdeck("usage", "--since", "not-a-date", cwd=tmp_path).returncode == 2
+    done = respdeck("reindex", cwd=tmp_path)
+    assert done.returncode == 0 and "re-parsed 28" in done.stdout

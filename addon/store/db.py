@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from .migrations import SchemaError, migrate
+from .prices import PriceFileError, load_prices
 
 DEFAULT_DB = Path("recordings") / "respdeck.duckdb"
 
@@ -44,9 +45,11 @@ def open_for_write(path: Path) -> duckdb.DuckDBPyConnection:
         raise _one_line(path, exc) from exc
     try:
         migrate(conn)
-    except SchemaError as exc:
+        user_prices = os.environ.get("RESPDECK_PRICES")
+        load_prices(conn, Path(user_prices) if user_prices else None)
+    except (SchemaError, PriceFileError) as exc:
         conn.close()
-        raise StoreError(f"{path}: {exc}") from exc
+        raise StoreError(f"{path}: {exc}" if isinstance(exc, SchemaError) else str(exc)) from exc
     return conn
 
 

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from .prices import cost_usd_sql, price_join_sql
+
 Migration = tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]
 
 
@@ -117,8 +119,111 @@ def _v1_initial(conn: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
+def _v2_urls_prices_views(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute("""
+        ALTER TABLE exchanges ADD COLUMN url VARCHAR;   -- the full URL, scheme included
+        ALTER TABLE responses ADD COLUMN previous_response_id VARCHAR;
+        ALTER TABLE responses ADD COLUMN conversation_id VARCHAR;
+        UPDATE responses SET previous_response_id = raw->>'previous_response_id',
+                             conversation_id = raw->'conversation'->>'id';
+        UPDATE exchanges SET url = 'https://' || coalesce(host, '') || path
+            || CASE WHEN query IS NULL THEN '' ELSE '?' || query END;
+        CREATE TABLE prices (
+            model           VARCHAR NOT NULL,      -- exact id, or a prefix ending in *
+            effective_date  DATE NOT NULL,         -- applies to usage on or after this day
+            input_usd_per_1m DOUBLE,
+            cached_input_usd_per_1m DOUBLE,
+            output_usd_per_1m DOUBLE,
+            source          VARCHAR,
+            source_date     DATE,
+            origin          VARCHAR NOT NULL       -- shipped | user
+        );
+    """)
+    conn.execute(VIEWS_V2)
+
+
+# Each call a model made for the client to run, joined with the output the client sent back.
+TOOL_OUTPUT_TYPES = {
+    "function_call": "function_call_output",
+    "custom_tool_call": "custom_tool_call_output",
+    "computer_call": "computer_call_output",
+    "shell_call": "shell_call_output",
+    "apply_patch_call": "apply_patch_call_output",
+    "local_shell_call": "local_shell_call_output",
+    "tool_search_call": "tool_search_output",
+}
+_OUTPUT_OF = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in TOOL_OUTPUT_TYPES.items())
+VIEWS_V2 = f"""
+    CREATE VIEW tool_calls AS
+    SELECT c.exchange_id, e.started_at, e.model, e.key_fingerprint, c.type, c.name, c.call_id,
+           c.text AS arguments, c.status, o.exchange_id AS output_exchange_id,
+           o.text AS output, o.status AS output_status
+    FROM items c
+    JOIN exchanges e USING (exchange_id)
+    LEFT JOIN LATERAL (
+        SELECT exchange_id, text, status FROM items o
+        WHERE o.call_id = c.call_id AND o.type = CASE c.type {_OUTPUT_OF} END
+          AND o.direction = 'input'
+        ORDER BY o.exchange_id LIMIT 1
+    ) o ON true
+    WHERE c.direction = 'output' AND c.call_id IS NOT NULL
+      AND c.type IN ({", ".join(f"'{k}'" for k in TOOL_OUTPUT_TYPES)});
+
+    CREATE VIEW threads AS
+    WITH RECURSIVE turns AS (
+        SELECT response_id,
+               nullif(arg_max(previous_response_id, exchange_id), response_id)
+                   AS previous_response_id,
+               arg_max(conversation_id, exchange_id) AS conversation_id
+        FROM responses WHERE response_id IS NOT NULL AND object = 'response'
+        GROUP BY response_id
+    ),
+    chain(response_id, root_id, depth) AS (
+        SELECT response_id, response_id, 0 FROM turns
+        WHERE previous_response_id IS NULL
+           OR previous_response_id NOT IN (SELECT response_id FROM turns)
+        UNION ALL
+        SELECT t.response_id, c.root_id, c.depth + 1
+        FROM turns t JOIN chain c ON t.previous_response_id = c.response_id
+        WHERE c.depth < 10000
+    )
+    SELECT coalesce(t.conversation_id, c.root_id) AS thread_id, c.response_id,
+           t.previous_response_id, t.conversation_id, c.depth AS turn
+    FROM chain c JOIN turns t USING (response_id);
+
+    -- One row per response: its latest recorded state within a capture (a background response
+    -- polled five times counts once; a streamed create and a later retrieve count once), and
+    -- one row per compaction. Token counts (input_tokens endpoint) are not usage. The cost is
+    -- NULL where the model has no price, or the tier is not the standard one.
+    CREATE VIEW usage AS
+    WITH states AS (
+        SELECT r.*, e.started_at, e.capture_id, e.key_fingerprint,
+               row_number() OVER (
+                   PARTITION BY e.capture_id, coalesce(r.response_id, 'exchange:' || r.exchange_id)
+                   ORDER BY e.started_at DESC NULLS LAST, r.exchange_id DESC
+               ) AS recency
+        FROM responses r JOIN exchanges e USING (exchange_id)
+        WHERE e.endpoint <> 'responses.input_tokens'
+    )
+    SELECT s.exchange_id, s.started_at, s.model, s.key_fingerprint, s.capture_id, s.response_id,
+           s.object, s.status, s.service_tier, s.input_tokens, s.cached_tokens,
+           s.output_tokens, s.reasoning_tokens, s.total_tokens,
+           CASE WHEN coalesce(s.service_tier, 'default') IN ('default', 'auto')
+                THEN {cost_usd_sql("s.input_tokens", "s.cached_tokens", "s.output_tokens", "pr")}
+           END AS cost_usd
+    FROM states s
+    LEFT JOIN LATERAL ({price_join_sql("s.model", "s.started_at")}) pr ON true
+    WHERE s.recency = 1;
+"""
+
+
 MIGRATIONS: list[Migration] = [
     (1, "initial schema: captures, exchanges, responses, items, events, findings", _v1_initial),
+    (
+        2,
+        "exchanges.url, response threading, prices; views tool_calls, threads, usage",
+        _v2_urls_prices_views,
+    ),
 ]
 LATEST = MIGRATIONS[-1][0]
 

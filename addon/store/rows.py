@@ -17,12 +17,13 @@ TABLES: dict[str, tuple[str, ...]] = {
         "endpoint", "method", "host", "path", "query", "status", "streamed", "aborted", "partial",
         "model", "response_id", "previous_response_id", "conversation_id", "key_fingerprint",
         "error_code", "error_message", "request_headers", "response_headers", "request_body",
-        "response_body", "response_chunks", "websocket",
+        "response_body", "response_chunks", "websocket", "url",
     ),
     "responses": (
         "exchange_id", "response_id", "object", "status", "incomplete_reason", "error_code",
         "service_tier", "model", "input_tokens", "cached_tokens", "cache_write_tokens",
-        "output_tokens", "reasoning_tokens", "total_tokens", "raw",
+        "output_tokens", "reasoning_tokens", "total_tokens", "raw", "previous_response_id",
+        "conversation_id",
     ),
     "items": (
         "exchange_id", "direction", "position", "type", "item_id", "role", "status", "call_id",
@@ -78,9 +79,7 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
     request, response = ex.request, ex.response
     raw = parsed.response_raw or {}
     previous = parsed.request.previous_response_id or _str(raw.get("previous_response_id"))
-    conversation = parsed.request.conversation_id
-    if conversation is None and isinstance(raw.get("conversation"), dict):
-        conversation = _str(raw["conversation"].get("id"))
+    conversation = parsed.request.conversation_id or _conversation_of(raw)
     error = parsed.error
     websocket = None
     if ex.websocket is not None:
@@ -120,7 +119,10 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
         response.body if response else None,
         _json(response.chunks) if response and response.chunks else None,
         websocket,
+        request.url,
     )
+    # A single response falls back on its request for these; WebSocket turns have their own.
+    fallback = parsed.request if not parsed.turns else None
     for response_raw in _responses(parsed):
         usage = usage_of(response_raw.get("usage"))
         details = response_raw.get("incomplete_details")
@@ -134,7 +136,7 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
             _str(details.get("reason")) if isinstance(details, dict) else None,
             _str(err.get("code")) if isinstance(err, dict) else None,
             _str(response_raw.get("service_tier")),
-            _str(response_raw.get("model")),
+            _str(response_raw.get("model")) or (fallback.model if fallback else None),
             usage.input_tokens if usage else None,
             usage.cached_tokens if usage else None,
             usage.cache_write_tokens if usage else None,
@@ -142,6 +144,9 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
             usage.reasoning_tokens if usage else None,
             usage.total_tokens if usage else None,
             _json(response_raw),
+            _str(response_raw.get("previous_response_id"))
+            or (fallback.previous_response_id if fallback else None),
+            _conversation_of(response_raw) or (fallback.conversation_id if fallback else None),
         )
     for item in parsed.items:
         batch.add(
@@ -188,6 +193,13 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
             _int(finding.sequence_number),
             finding.path,
         )
+
+
+def _conversation_of(raw: dict[str, Any]) -> str | None:
+    conversation = raw.get("conversation")
+    if isinstance(conversation, dict):
+        return _str(conversation.get("id"))
+    return _str(conversation)
 
 
 def _responses(parsed: ParsedExchange) -> list[dict[str, Any]]:

@@ -82,21 +82,36 @@ class Writer:
         if not batch.rows("exchanges"):
             return
         self.batch = Batch()
-        self.conn.execute("BEGIN TRANSACTION")
-        try:
-            for table in TABLES:
-                if batch.rows(table):
-                    self._insert(table, batch.columns[table])
-            self.conn.execute("COMMIT")
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
+        write_batch(self.conn, batch)
         self.written += batch.rows("exchanges")
 
-    def _insert(self, table: str, columns: dict[str, list[Any]]) -> None:
-        names = ", ".join(f'"{c}"' for c in columns)
-        self.conn.register("respdeck_batch", pa.table(columns))
-        try:
-            self.conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM respdeck_batch")
-        finally:
-            self.conn.unregister("respdeck_batch")
+
+def write_batch(conn: duckdb.DuckDBPyConnection, batch: Batch, replace: bool = False) -> None:
+    """Insert a batch in one transaction; with `replace`, its exchanges' old rows go first."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        if replace:
+            conn.register(
+                "respdeck_ids", pa.table({"id": batch.columns["exchanges"]["exchange_id"]})
+            )
+            for table in reversed(TABLES):
+                conn.execute(
+                    f"DELETE FROM {table} WHERE exchange_id IN (SELECT id FROM respdeck_ids)"
+                )
+            conn.unregister("respdeck_ids")
+        for table in TABLES:
+            if batch.rows(table):
+                _insert(conn, table, batch.columns[table])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _insert(conn: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list[Any]]) -> None:
+    names = ", ".join(f'"{c}"' for c in columns)
+    conn.register("respdeck_batch", pa.table(columns))
+    try:
+        conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM respdeck_batch")
+    finally:
+        conn.unregister("respdeck_batch")

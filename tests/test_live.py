@@ -1,0 +1,236 @@
+"""Live reading across real processes: one holds and serves the database, others read it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from addon.store.db import open_for_read, open_for_write
+from addon.store.live import LiveServer, connect_live, discovery_path, load_extensions
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Holds the database, serves it, and adds a capture every 100 ms until it is killed.
+WRITER = """
+import sys, time
+from datetime import UTC, datetime
+from pathlib import Path
+from addon.store.db import open_for_write
+from addon.store.live import LiveServer
+path = Path(sys.argv[1])
+conn = open_for_write(path)
+server = LiveServer.start(conn, path)
+print(server.uri, flush=True)
+n = 0
+while True:
+    n += 1
+    conn.execute("INSERT INTO captures (capture_id, mode, started_at) VALUES (?, 'record', ?)",
+                 [n, datetime.now(UTC)])
+    time.sleep(0.1)
+"""
+
+SERVE = """
+import sys
+from inspector.serve_cmd import serve
+serve.main(["--db", sys.argv[1]], standalone_mode=False)
+"""
+
+
+def spawn(script: str, db: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", script, str(db)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_served(proc: subprocess.Popen[str], db: Path, seconds: float = 10) -> str:
+    """The first line the server prints, once its discovery file is in place."""
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    deadline = time.monotonic() + seconds
+    while not discovery_path(db).exists():
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() < deadline, "discovery file never appeared"
+        time.sleep(0.05)
+    assert line, proc.stderr.read() if proc.stderr else ""
+    return line
+
+
+def finish(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate(timeout=10)
+
+
+@pytest.fixture
+def writer(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path]]:
+    db = tmp_path / "live.duckdb"
+    proc = spawn(WRITER, db)
+    try:
+        wait_served(proc, db)
+        yield proc, db
+    finally:
+        finish(proc)
+
+
+def count_live(db: Path) -> int:
+    conn = connect_live(db)
+    assert conn is not None
+    try:
+        row = conn.execute("SELECT count(*) FROM captures").fetchone()
+        assert row is not None
+        return int(row[0])
+    finally:
+        conn.close()
+
+
+def test_reader_sees_rows_grow_while_writer_holds_the_file(
+    writer: tuple[subprocess.Popen[str], Path],
+) -> None:
+    _, db = writer
+    with pytest.raises(duckdb.IOException, match="lock"):
+        duckdb.connect(str(db), read_only=True)  # the file itself is locked: live is the way in
+    first = count_live(db)
+    deadline = time.monotonic() + 5
+    seen = first
+    while seen < first + 5 and time.monotonic() < deadline:
+        time.sleep(0.2)
+        seen = count_live(db)
+    assert seen >= first + 5, (first, seen)
+    # One connection, kept open, sees new rows too (no stale snapshot).
+    conn = connect_live(db)
+    assert conn is not None
+    try:
+        before = conn.execute("SELECT max(capture_id) FROM captures").fetchone()
+        time.sleep(1.0)
+        after = conn.execute("SELECT max(capture_id) FROM captures").fetchone()
+        assert before and after and after[0] > before[0]
+        assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (2,)
+        with pytest.raises(duckdb.Error, match="read-only"):
+            conn.execute(
+                "INSERT INTO captures (capture_id, mode, started_at) VALUES (0, 'x', now())"
+            )
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_serve_discovery_file_is_private_and_removed_on_signal(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    db = tmp_path / "served.duckdb"
+    proc = spawn(SERVE, db)
+    try:
+        line = wait_served(proc, db)
+        assert line.startswith(f"serving {db} on quack:127.0.0.1:"), line
+        found = discovery_path(db)
+        assert stat.S_IMODE(found.stat().st_mode) == 0o600
+        info = json.loads(found.read_text())
+        assert info["pid"] == proc.pid and info["db"] == str(db.resolve())
+        assert set(info) == {"uri", "url", "token", "pid", "started_at", "db"}
+        assert count_live(db) == 0
+        proc.send_signal(sig)
+        assert proc.wait(timeout=10) == 0, proc.stderr.read() if proc.stderr else ""
+        assert not found.exists()
+        assert connect_live(db) is None
+        open_for_read(db).close()  # released and checkpointed: the file opens again
+    finally:
+        finish(proc)
+
+
+def dead_pid() -> int:
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(proc.stdout)
+
+
+def write_discovery(path: Path, /, **fields: object) -> None:
+    info = {
+        "uri": "quack:127.0.0.1:9",
+        "url": "http://127.0.0.1:9",
+        "token": "abcd",
+        "pid": os.getpid(),
+        "started_at": "2026-01-01T00:00:00+00:00",
+        "db": str(path.resolve()),
+    }
+    discovery_path(path).write_text(json.dumps({**info, **fields}))
+
+
+def test_stale_or_garbled_discovery_file_is_absent(tmp_path: Path) -> None:
+    db = tmp_path / "stale.duckdb"
+    assert connect_live(db) is None  # no file at all
+    write_discovery(db, pid=dead_pid())
+    assert connect_live(db) is None
+    for garbage in ["", "{", "[]", '{"uri": 1}', "\x00\xff"]:
+        discovery_path(db).write_text(garbage)
+        assert connect_live(db) is None
+    write_discovery(db, db=str(tmp_path / "other.duckdb"))  # copied from elsewhere
+    assert connect_live(db) is None
+
+
+def test_server_that_never_answers_gives_none_quickly(tmp_path: Path) -> None:
+    db = tmp_path / "silent.duckdb"
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        write_discovery(db, uri=f"quack:127.0.0.1:{silent.getsockname()[1]}")
+        started = time.monotonic()
+        assert connect_live(db, timeout=1.0) is None
+        assert time.monotonic() - started < 3
+
+
+def test_wrong_token_is_refused(writer: tuple[subprocess.Popen[str], Path]) -> None:
+    _, db = writer
+    uri = json.loads(discovery_path(db).read_text())["uri"]
+    conn = duckdb.connect()
+    try:
+        load_extensions(conn)
+        with pytest.raises(duckdb.Error, match="Authentication failed"):
+            conn.execute(f"ATTACH '{uri}' AS live (READ_ONLY, DISABLE_SSL true, TOKEN 'wrong')")
+            conn.execute("SELECT count(*) FROM live.captures").fetchall()
+        with pytest.raises(duckdb.Error):
+            conn.execute(f"ATTACH '{uri}' AS live2 (READ_ONLY, DISABLE_SSL true)")  # no token
+    finally:
+        conn.close()
+    info = json.loads(discovery_path(db).read_text())
+    write_discovery(db, **{**info, "token": "wrong-token"})
+    assert connect_live(db) is None
+
+
+def test_start_replaces_a_stale_file_and_stop_removes_only_ours(tmp_path: Path) -> None:
+    db = tmp_path / "inproc.duckdb"
+    write_discovery(db, pid=dead_pid())
+    conn = open_for_write(db)
+    try:
+        with LiveServer.start(conn, db) as server:
+            info = json.loads(discovery_path(db).read_text())
+            assert info["pid"] == os.getpid() and info["uri"] == server.uri
+            reader = connect_live(db)
+            assert reader is not None
+            reader.close()
+        assert not discovery_path(db).exists()
+        server = LiveServer.start(conn, db)
+        write_discovery(db, pid=dead_pid())  # someone else's file now: left alone
+        server.stop()
+        server.stop()  # twice is fine
+        assert discovery_path(db).exists()
+    finally:
+        conn.close()
