@@ -39,11 +39,18 @@ def import_paths(
 ) -> ImportReport:
     """Import every file; a file whose content was imported before adds nothing.
 
-    Each file is committed as it completes, so an interrupted import keeps the files before it.
+    Rows are committed in large batches, each holding whole files, so an interrupted import
+    keeps every file of the batches before it.
     Raises ImportFailure only for a path that does not exist.
     """
     report = ImportReport()
     writer = Writer(conn)
+    known = {
+        row[0]
+        for row in conn.execute(
+            "SELECT source_sha256 FROM captures WHERE source_sha256 IS NOT NULL"
+        ).fetchall()
+    }
     for path in list(iter_paths(paths)):
         if progress:
             progress(path)
@@ -52,10 +59,7 @@ def import_paths(
         except OSError as exc:
             report.failed.append(f"{path}: cannot read: {exc.strerror or exc}")
             continue
-        known = conn.execute(
-            "SELECT source FROM captures WHERE source_sha256 = ?", [digest]
-        ).fetchone()
-        if known:
+        if digest in known:
             report.already.append(str(path))
             continue
         try:
@@ -63,12 +67,17 @@ def import_paths(
         except ImportFailure as exc:
             report.failed.append(str(exc))
             continue
-        capture_id = writer.start_capture("import", str(path), source_sha256=digest, fmt=fmt)
+        known.add(digest)
+        capture_id = writer.add_capture(
+            "import", str(path), source_sha256=digest, fmt=fmt, ended=True
+        )
         for exchange in exchanges:
             parsed = parse_exchange(exchange)
             writer.add(capture_id, parsed)
             report.events += len(parsed.events)
-        writer.end_capture(capture_id)
         report.files += 1
         report.exchanges += len(exchanges)
+        if writer.full:
+            writer.flush()  # between files: a batch always holds whole files
+    writer.flush()
     return report

@@ -56,12 +56,12 @@ def _v1_initial(conn: duckdb.DuckDBPyConnection) -> None:
             key_fingerprint VARCHAR,
             error_code      VARCHAR,
             error_message   VARCHAR,
-            request_headers JSON,                  -- [[name, value], ...], secrets fingerprinted
-            response_headers JSON,
+            request_headers VARCHAR,                  -- [[name, value], ...], secrets fingerprinted
+            response_headers VARCHAR,
             request_body    BLOB,                  -- exactly as sent
             response_body   BLOB,                  -- exactly as received (still content-encoded)
-            response_chunks JSON,                  -- [[offset_ms, size], ...] over response_body
-            websocket       JSON                   -- [[offset_ms, from_client, text], ...]
+            response_chunks VARCHAR,                  -- [[offset_ms, size], ...] over response_body
+            websocket       VARCHAR                   -- [[offset_ms, from_client, text], ...]
         );
         CREATE TABLE responses (
             exchange_id     BIGINT NOT NULL,
@@ -78,7 +78,7 @@ def _v1_initial(conn: duckdb.DuckDBPyConnection) -> None:
             output_tokens   BIGINT,
             reasoning_tokens BIGINT,
             total_tokens    BIGINT,
-            raw             JSON
+            raw             VARCHAR
         );
         CREATE TABLE items (
             exchange_id     BIGINT NOT NULL,
@@ -91,7 +91,7 @@ def _v1_initial(conn: duckdb.DuckDBPyConnection) -> None:
             call_id         VARCHAR,
             name            VARCHAR,
             text            VARCHAR,               -- plain text, for search
-            raw             JSON
+            raw             VARCHAR
         );
         CREATE TABLE events (
             exchange_id     BIGINT NOT NULL,

@@ -12,6 +12,10 @@ from addon.wire.final import usage_of
 from addon.wire.result import ParsedExchange
 
 TABLES: dict[str, tuple[str, ...]] = {
+    "captures": (
+        "capture_id", "mode", "source", "source_sha256", "format", "upstream", "started_at",
+        "ended_at", "respdeck_version",
+    ),
     "exchanges": (
         "exchange_id", "capture_id", "position", "started_at", "ttfb_ms", "duration_ms",
         "endpoint", "method", "host", "path", "query", "status", "streamed", "aborted", "partial",
@@ -53,7 +57,7 @@ class Batch:
             column.append(value)
 
     def rows(self, table: str) -> int:
-        return len(self.columns[table]["exchange_id"])
+        return len(next(iter(self.columns[table].values())))
 
 
 def _json(value: Any) -> str | None:

@@ -26,7 +26,9 @@ def respdeck_version() -> str:
 class Writer:
     """Buffers rows and inserts them a table at a time, one transaction per flush.
 
-    A flush is atomic: after a crash the database holds whole exchanges or none of them.
+    A flush is atomic: after a crash the database holds whole exchanges (and the captures they
+    belong to) or none of them. Flushing in large batches rather than per exchange or file
+    keeps commits, each a synced write, rare.
     """
 
     def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
@@ -34,9 +36,11 @@ class Writer:
         self.batch = Batch()
         row = conn.execute("SELECT coalesce(max(exchange_id), 0) FROM exchanges").fetchone()
         self.next_exchange_id = int(row[0]) + 1 if row else 1
+        row = conn.execute("SELECT coalesce(max(capture_id), 0) FROM captures").fetchone()
+        self.next_capture_id = int(row[0]) + 1 if row else 1
         self.written = 0
 
-    def start_capture(
+    def add_capture(
         self,
         mode: str,
         source: str | None = None,
@@ -44,42 +48,40 @@ class Writer:
         source_sha256: str | None = None,
         fmt: str | None = None,
         upstream: str | None = None,
+        ended: bool = False,
     ) -> int:
-        row = self.conn.execute("SELECT coalesce(max(capture_id), 0) + 1 FROM captures").fetchone()
-        capture_id = int(row[0]) if row else 1
-        self.conn.execute(
-            "INSERT INTO captures (capture_id, mode, source, source_sha256, format, upstream, "
-            "started_at, respdeck_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                capture_id,
-                mode,
-                source,
-                source_sha256,
-                fmt,
-                upstream,
-                datetime.now(UTC),
-                respdeck_version(),
-            ],
+        """A new capture, written with the next flush (with its exchanges)."""
+        capture_id = self.next_capture_id
+        self.next_capture_id += 1
+        now = datetime.now(UTC)
+        self.batch.add(
+            "captures",
+            capture_id,
+            mode,
+            source,
+            source_sha256,
+            fmt,
+            upstream,
+            now,
+            now if ended else None,
+            respdeck_version(),
         )
         return capture_id
-
-    def end_capture(self, capture_id: int) -> None:
-        self.flush()
-        self.conn.execute(
-            "UPDATE captures SET ended_at = ? WHERE capture_id = ?", [datetime.now(UTC), capture_id]
-        )
 
     def add(self, capture_id: int, parsed: ParsedExchange) -> int:
         exchange_id = self.next_exchange_id
         self.next_exchange_id += 1
         add_exchange(self.batch, exchange_id, capture_id, parsed)
-        if self.batch.rows("events") >= BATCH_ROWS or self.batch.rows("exchanges") >= 5_000:
-            self.flush()
         return exchange_id
+
+    @property
+    def full(self) -> bool:
+        """Time to flush: the caller picks the moment (between files, for an import)."""
+        return self.batch.rows("events") >= BATCH_ROWS or self.batch.rows("exchanges") >= 5_000
 
     def flush(self) -> None:
         batch = self.batch
-        if not batch.rows("exchanges"):
+        if not batch.rows("exchanges") and not batch.rows("captures"):
             return
         self.batch = Batch()
         write_batch(self.conn, batch)
@@ -95,6 +97,8 @@ def write_batch(conn: duckdb.DuckDBPyConnection, batch: Batch, replace: bool = F
                 "respdeck_ids", pa.table({"id": batch.columns["exchanges"]["exchange_id"]})
             )
             for table in reversed(TABLES):
+                if table == "captures":
+                    continue
                 conn.execute(
                     f"DELETE FROM {table} WHERE exchange_id IN (SELECT id FROM respdeck_ids)"
                 )
