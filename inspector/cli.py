@@ -10,6 +10,7 @@ from .check_cmd import check
 from .import_cmd import import_
 from .parse_cmd import parse
 from .reindex_cmd import reindex
+from .serve_cmd import serve
 from .sql_cmd import sql
 from .usage_cmd import usage
 
@@ -26,6 +27,7 @@ cli.add_command(sql)
 cli.add_command(check)
 cli.add_command(reindex)
 cli.add_command(usage)
+cli.add_command(serve)
 
 
 def main() -> None:

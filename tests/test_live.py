@@ -234,3 +234,82 @@ def test_start_replaces_a_stale_file_and_stop_removes_only_ours(tmp_path: Path) 
         assert discovery_path(db).exists()
     finally:
         conn.close()
+
+
+def test_sql_reads_a_served_database_live_and_names_a_holder_that_does_not_serve(
+    tmp_path: Path,
+) -> None:
+    """`respdeck sql` goes through the live server; a plain holder gets a one-line message."""
+    import signal as _signal
+    import subprocess as _subprocess
+    import sys as _sys
+    import time as _time
+
+    from tests.conftest import RECORDINGS as _RECORDINGS
+    from tests.conftest import ROOT as _ROOT
+
+    db = tmp_path / "live.duckdb"
+    done = _subprocess.run(
+        [_sys.executable, "-m", "inspector", "import", str(_RECORDINGS), "--db", str(db)],
+        cwd=_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    server = _subprocess.Popen(
+        [_sys.executable, "-m", "inspector", "serve", "--db", str(db)],
+        cwd=_ROOT,
+        stdout=_subprocess.PIPE,
+        stderr=_subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = _time.time() + 30
+        while not (tmp_path / "live.duckdb.live.json").exists() and _time.time() < deadline:
+            _time.sleep(0.1)
+        query = _subprocess.run(
+            [
+                _sys.executable,
+                "-m",
+                "inspector",
+                "sql",
+                "SELECT count(*) AS n FROM exchanges",
+                "--db",
+                str(db),
+                "--format",
+                "json",
+            ],
+            cwd=_ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert query.returncode == 0, query.stderr
+        assert query.stdout.strip() == '{"n": 28}'
+    finally:
+        server.send_signal(_signal.SIGINT)
+        server.wait(timeout=30)
+    holder = _subprocess.Popen(
+        [
+            _sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "print('held', flush=True); time.sleep(30)",
+            str(db),
+        ],
+        stdout=_subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        query = _subprocess.run(
+            [_sys.executable, "-m", "inspector", "sql", "SELECT 1", "--db", str(db)],
+            cwd=_ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert query.returncode == 2
+        lines = query.stderr.strip().splitlines()
+        assert len(lines) == 1 and f"PID {holder.pid}" in lines[0], query.stderr
+    finally:
+        holder.kill()
+        holder.wait()

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-from .migrations import SchemaError, migrate
+from .live import connect_live
+from .migrations import LATEST, SchemaError, current_version, migrate
 from .prices import PriceFileError, load_prices
 
 DEFAULT_DB = Path("recordings") / "respdeck.duckdb"
@@ -54,7 +55,18 @@ def open_for_write(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def open_for_read(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open an existing database read-only; says how to create one when there is none."""
+    """Open a database to read: through the live server of the process that holds it, if one
+    answers, else the file itself, read-only. Says how to create one when there is none."""
+    live = connect_live(path)
+    if live is not None:
+        row = live.execute("SELECT max(version) FROM schema_version").fetchone()
+        if row and row[0] is not None and int(row[0]) > LATEST:
+            live.close()
+            raise StoreError(
+                f"{path} has schema version {row[0]}; this respdeck reads up to "
+                f"{LATEST}: upgrade respdeck"
+            )
+        return live
     if not path.exists():
         raise StoreError(
             f"no database at {path}: create one with `respdeck import PATH...` "
@@ -65,8 +77,6 @@ def open_for_read(path: Path) -> duckdb.DuckDBPyConnection:
     except duckdb.Error as exc:
         raise _one_line(path, exc) from exc
     try:
-        from .migrations import LATEST, current_version
-
         version = current_version(conn)
         if version > LATEST:
             raise StoreError(
