@@ -30,11 +30,17 @@ def import_(paths: tuple[Path, ...], db: Path | None) -> None:
         conn = open_for_write(path)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
-    show = sys.stderr.isatty()
     try:
-        report = import_paths(
-            conn, paths, (lambda p: click.echo(f"importing {p}", err=True)) if show else None
-        )
+        if sys.stderr.isatty():
+            with click.progressbar(length=1, label="importing", file=sys.stderr) as bar:
+
+                def progress(done: int, total: int) -> None:
+                    bar.length = max(total, 1)
+                    bar.update(done - bar.pos)
+
+                report = import_paths(conn, paths, progress)
+        else:
+            report = import_paths(conn, paths)
     except ImportFailure as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

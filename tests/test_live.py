@@ -18,6 +18,7 @@ import pytest
 
 from addon.store.db import open_for_read, open_for_write
 from addon.store.live import LiveServer, connect_live, discovery_path, load_extensions
+from addon.store.migrations import LATEST
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,6 +28,7 @@ import sys, time
 from datetime import UTC, datetime
 from pathlib import Path
 from addon.store.db import open_for_write
+from addon.store.migrations import LATEST
 from addon.store.live import LiveServer
 path = Path(sys.argv[1])
 conn = open_for_write(path)
@@ -119,7 +121,7 @@ def test_reader_sees_rows_grow_while_writer_holds_the_file(
         time.sleep(1.0)
         after = conn.execute("SELECT max(capture_id) FROM captures").fetchone()
         assert before and after and after[0] > before[0]
-        assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (2,)
+        assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (LATEST,)
         with pytest.raises(duckdb.Error, match="read-only"):
             conn.execute(
                 "INSERT INTO captures (capture_id, mode, started_at) VALUES (0, 'x', now())"
@@ -313,3 +315,33 @@ def test_sql_reads_a_served_database_live_and_names_a_holder_that_does_not_serve
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_respdeck_sql_sees_new_rows_while_another_process_inserts(
+    writer: tuple[subprocess.Popen[str], Path],
+) -> None:
+    _, db = writer
+
+    def count() -> int:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "inspector",
+                "sql",
+                "SELECT count(*) AS n FROM captures",
+                "--db",
+                str(db),
+                "--format",
+                "json",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        return int(json.loads(done.stdout)["n"])
+
+    first = count()
+    assert count() > first  # each run takes longer than the writer's 100 ms between inserts

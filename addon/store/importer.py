@@ -35,7 +35,7 @@ def file_sha256(path: Path) -> str:
 def import_paths(
     conn: duckdb.DuckDBPyConnection,
     paths: Iterable[Path],
-    progress: Callable[[Path], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import every file; a file whose content was imported before adds nothing.
 
@@ -51,9 +51,10 @@ def import_paths(
             "SELECT source_sha256 FROM captures WHERE source_sha256 IS NOT NULL"
         ).fetchall()
     }
-    for path in list(iter_paths(paths)):
+    files = list(iter_paths(paths))
+    for done, path in enumerate(files):
         if progress:
-            progress(path)
+            progress(done, len(files))
         try:
             digest = file_sha256(path)
         except OSError as exc:
@@ -80,4 +81,6 @@ def import_paths(
         if writer.full:
             writer.flush()  # between files: a batch always holds whole files
     writer.flush()
+    if progress:
+        progress(len(files), len(files))
     return report
