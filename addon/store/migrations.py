@@ -204,6 +204,15 @@ VIEWS_V2 = f"""
                ) AS recency
         FROM responses r JOIN exchanges e USING (exchange_id)
         WHERE e.endpoint <> 'responses.input_tokens'
+    ),
+    latest AS (
+        SELECT *, CAST(timezone('UTC', started_at) AS DATE) AS day FROM states WHERE recency = 1
+    ),
+    -- a price is looked up once per model and day, not once per row
+    keyed AS (SELECT model, day, min(started_at) AS at FROM latest GROUP BY ALL),
+    priced AS (
+        SELECT k.model, k.day, pr.* FROM keyed k
+        LEFT JOIN LATERAL ({price_join_sql("k.model", "k.at")}) pr ON true
     )
     SELECT s.exchange_id, s.started_at, s.model, s.key_fingerprint, s.capture_id, s.response_id,
            s.object, s.status, s.service_tier, s.input_tokens, s.cached_tokens,
@@ -211,9 +220,9 @@ VIEWS_V2 = f"""
            CASE WHEN coalesce(s.service_tier, 'default') IN ('default', 'auto')
                 THEN {cost_usd_sql("s.input_tokens", "s.cached_tokens", "s.output_tokens", "pr")}
            END AS cost_usd
-    FROM states s
-    LEFT JOIN LATERAL ({price_join_sql("s.model", "s.started_at")}) pr ON true
-    WHERE s.recency = 1;
+    FROM latest s
+    LEFT JOIN priced pr ON pr.model IS NOT DISTINCT FROM s.model
+                       AND pr.day IS NOT DISTINCT FROM s.day;
 """
 
 

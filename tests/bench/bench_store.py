@@ -140,14 +140,18 @@ def main() -> None:
     parser.add_argument("--exchanges", type=int, default=1_000_000)
     parser.add_argument("--events-per-exchange", type=int, default=50)
     parser.add_argument("--insert-copies", type=int, default=3)
+    parser.add_argument("--only", choices=("import", "insert", "usage"))
     args = parser.parse_args()
     source = args.source or (CORPUS if CORPUS.is_dir() else ROOT / "recordings")
     with tempfile.TemporaryDirectory(prefix="respdeck-bench-") as tmp:
         work = Path(tmp)
         print(f"cores: {os.cpu_count()}, work dir {work}")
-        bench_import(source, work)
-        bench_insert(source, work, args.insert_copies)
-        bench_usage(work, args.exchanges, args.events_per_exchange)
+        if args.only in (None, "import"):
+            bench_import(source, work)
+        if args.only in (None, "insert"):
+            bench_insert(source, work, args.insert_copies)
+        if args.only in (None, "usage"):
+            bench_usage(work, args.exchanges, args.events_per_exchange)
 
 
 if __name__ == "__main__":
