@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -178,3 +181,17 @@ def sdk_final(parsed: ParsedExchange) -> Any:
         raw_stream=raw, text_format=openai.omit, input_tools=openai.omit, starting_after=None
     )
     return stream.get_final_response()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def respdeck(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """The respdeck command in a real subprocess, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "inspector", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-from .conftest import RECORDINGS, ROOT
+from .conftest import RECORDINGS
+from .helpers import respdeck
 
 REQUIRED_KEYS = {
     "source",
@@ -28,16 +27,6 @@ REQUIRED_KEYS = {
     "unknown_types",
     "findings",
 }
-
-
-def respdeck(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "inspector", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_parse_recordings_prints_a_line_per_exchange_and_a_summary() -> None:

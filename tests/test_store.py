@@ -19,6 +19,7 @@ from addon.store.migrations import LATEST, SchemaError, current_version, migrate
 from addon.wire.parse import parse_exchange
 
 from .conftest import RECORDINGS, ROOT
+from .helpers import respdeck
 
 
 def test_migrate_creates_the_schema_once(tmp_path: Path) -> None:
@@ -138,16 +139,6 @@ def test_no_secret_reaches_the_database_file(tmp_path: Path) -> None:
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("s.duckdb*"))
     assert secret.encode() not in raw
     assert b"fp:" in raw
-
-
-def respdeck(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "inspector", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_import_and_sql_commands(tmp_path: Path) -> None:
