@@ -2,32 +2,43 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
-from .check_cmd import check
-from .import_cmd import import_
-from .parse_cmd import parse
-from .reindex_cmd import reindex
-from .serve_cmd import serve
-from .sql_cmd import sql
-from .usage_cmd import usage
+# name -> (module, attribute, one-line help). Subcommands are imported only when run: the
+# wire core pulls in openai's models (~2 s), which `sql` or `usage` never need.
+COMMANDS = {
+    "parse": ("parse_cmd", "parse", "Parse recordings (cassettes, HAR, SSE, JSON) and report."),
+    "import": ("import_cmd", "import_", "Import recordings into the database."),
+    "sql": ("sql_cmd", "sql", "Run a SQL query over recorded traffic."),
+    "usage": ("usage_cmd", "usage", "Tokens and cost by model, day, key or thread."),
+    "check": ("check_cmd", "check", "Findings across the database, by code."),
+    "reindex": ("reindex_cmd", "reindex", "Re-parse the stored raw bytes (after an upgrade)."),
+    "serve": ("serve_cmd", "serve", "Hold a database and serve it to live readers."),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[cmd_name]
+        return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, about) for name, (_, _, about) in COMMANDS.items()])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="respdeck")
 def cli() -> None:
     """respdeck: record, inspect and query OpenAI Responses API traffic."""
-
-
-cli.add_command(parse)
-cli.add_command(import_)
-cli.add_command(sql)
-cli.add_command(check)
-cli.add_command(reindex)
-cli.add_command(usage)
-cli.add_command(serve)
 
 
 def main() -> None:
