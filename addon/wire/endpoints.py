@@ -58,7 +58,6 @@ _RULES: list[tuple[str, re.Pattern[str], str]] = [
 ]
 _WORDS = frozenset({"compact", "input_tokens"})
 _RESPONSE_ID = re.compile(r"(?:^|/)responses/([^/]+)")
-_CONVERSATION_ID = re.compile(r"(?:^|/)conversations/([^/]+)")
 
 
 def classify(method: str, path: str, websocket: bool = False) -> str:
@@ -88,11 +87,6 @@ def response_id_in_path(path: str) -> str | None:
     if not match or match.group(1) in _WORDS:
         return None
     return match.group(1)
-
-
-def conversation_id_in_path(path: str) -> str | None:
-    match = _CONVERSATION_ID.search(path.split("?", 1)[0])
-    return match.group(1) if match else None
 
 
 def query_params(query: str) -> dict[str, list[str]]:

@@ -150,15 +150,3 @@ class Exchange:
             if value:
                 return value.rsplit(" ", 1)[-1]
         return None
-
-
-def chunks_from_parts(
-    parts: Iterable[tuple[float, bytes]],
-) -> tuple[bytes, list[tuple[float, int]]]:
-    """Join (offset_ms, bytes) parts into one body and its chunk table."""
-    table: list[tuple[float, int]] = []
-    buf = bytearray()
-    for offset_ms, data in parts:
-        table.append((offset_ms, len(data)))
-        buf += data
-    return bytes(buf), table

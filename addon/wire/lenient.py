@@ -35,10 +35,6 @@ class Typed:
     # unrecognised `type`s, nested ones included
     unknown: list[str] = dataclass_field(default_factory=list)
 
-    @property
-    def unknown_type(self) -> str | None:
-        return self.unknown[0] if self.unknown else None
-
 
 def _is_member_tag(part: object) -> bool:
     """pydantic names the union member an error came from with its class name in the loc."""

@@ -14,7 +14,6 @@ from typing import Any
 
 import pydantic
 from openai.types.conversations import Conversation, ConversationDeletedResource, ConversationItem
-from openai.types.conversations.conversation_item_list import ConversationItemList
 from openai.types.responses import (
     CompactedResponse,
     EasyInputMessage,
@@ -22,7 +21,6 @@ from openai.types.responses import (
     Response,
     ResponseInputItem,
     ResponseItem,
-    ResponseItemList,
     ResponseOutputItem,
     ResponseOutputMessage,
     ResponseStreamEvent,
@@ -93,7 +91,6 @@ OBJECT_CLASSES: dict[str, type[BaseModel]] = {
     "conversation": Conversation,
     "conversation.deleted": ConversationDeletedResource,
 }
-LIST_CLASSES = {"listed": ResponseItemList, "conversation": ConversationItemList}
 TOOL_CLASSES = by_type(Tool)
 
 
@@ -305,6 +302,9 @@ def type_item(data: Any, context: str = "output") -> Typed:
     return build(cls, data)
 
 
+# Memo of recently typed output items by id (see type_item). Like _last_response, module state
+# for one parsing thread: a miss only costs a validation, a stale hit is impossible since the
+# whole dict is compared.
 _recent_items: dict[str, tuple[dict[str, Any], Typed]] = {}
 
 

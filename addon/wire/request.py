@@ -9,7 +9,7 @@ from openai.types.shared import Reasoning
 from pydantic import BaseModel
 
 from .collect import Collector
-from .endpoints import query_params
+from .endpoints import is_stream_retrieve, query_params
 from .exchange import HttpRequest
 from .findings import Finding, Severity
 from .items import type_items
@@ -94,7 +94,7 @@ def parse_request(request: HttpRequest, endpoint: str, collector: Collector) -> 
     view = RequestView(query=query_params(request.query))
     view.include = view.query.get("include", [])
     if endpoint == "responses.retrieve":
-        view.stream = any(v.lower() in ("true", "1") for v in view.query.get("stream", []))
+        view.stream = is_stream_retrieve(request.query)
     body = parse_body(request.body, collector) if request.body else None
     view.body = body
     if not isinstance(body, dict):

@@ -116,7 +116,6 @@ class EventBuilder:
     def __init__(self, collector: Collector, sink: EventSink | None = None) -> None:
         self.collector = collector
         self.events: list[StreamEvent] = []
-        self.done_marker = False
         self.sink = sink
 
     def add_payload(
@@ -160,8 +159,7 @@ class EventBuilder:
     ) -> None:
         """[DONE], JSON orjson refuses, several events in one payload, invalid payloads."""
         if payload.startswith("[DONE]"):
-            self.done_marker = True
-            return
+            return  # the end-of-stream marker some servers send: not an event
         try:
             data = loads(payload)
         except ValueError:
