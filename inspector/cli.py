@@ -17,6 +17,9 @@ COMMANDS = {
     "check": ("check_cmd", "check", "Findings across the database, by code."),
     "reindex": ("reindex_cmd", "reindex", "Re-parse the stored raw bytes (after an upgrade)."),
     "serve": ("serve_cmd", "serve", "Hold a database and serve it to live readers."),
+    "record": ("record_cmd", "record", "Record Responses API traffic through a local proxy."),
+    "browse": ("browse_cmd", "browse", "Browse recorded traffic in a terminal UI."),
+    "demo": ("demo_cmd", "demo", "Record a bundled session offline and browse it."),
 }
 
 
