@@ -48,6 +48,8 @@ CODES: dict[str, str] = {
     "not_json": "a body that should be JSON but is not",
     "response_failed": "the response finished with status failed",
     "response_incomplete": "the response finished with status incomplete",
+    "parser_error": "respdeck's parser failed on this exchange (a bug: its raw bytes are kept)",
+    "aborted": "the exchange did not finish: a connection closed or the recorder stopped",
 }
 
 

@@ -1,0 +1,113 @@
+"""What the proxy hands over for one exchange: plain values, converted off the event loop.
+
+The mitmproxy hooks only copy references (header pairs, body chunks, timestamps) into a
+`Captured`; turning it into an `Exchange` (decoding headers, joining chunks, computing offsets)
+happens on the journal thread, so the proxy's event loop does no more than it must.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from addon.wire.exchange import Exchange, HttpRequest, HttpResponse, Timings, WsMessage
+
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+class ChunkTee:
+    """mitmproxy's `response.stream` callable: returns each chunk unchanged, keeps it and its
+    arrival time. Nothing else happens here: this runs on the proxy's event loop per chunk."""
+
+    __slots__ = ("chunks", "times")
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.times: list[float] = []
+
+    def __call__(self, data: bytes) -> bytes:
+        if data:
+            self.times.append(time.time())
+            self.chunks.append(data)
+        return data
+
+
+@dataclass(slots=True)
+class Captured:
+    method: str
+    url: str
+    request_headers: RawHeaders
+    request_body: bytes | None
+    started: float  # time.time() when the request began
+    status: int | None = None
+    response_headers: RawHeaders | None = None
+    response_started: float | None = None
+    tee: ChunkTee | None = None
+    body: bytes | None = None  # a response body mitmproxy buffered itself (no tee)
+    ended: float | None = None
+    aborted: bool = False
+    error: str | None = None
+    # WebSocket mode: (timestamp, from_client, content, is_text) per message
+    websocket: list[tuple[float, bool, bytes, bool]] | None = None
+    size_hint: int = field(default=0)
+
+    def nbytes(self) -> int:
+        """Approximate memory held, for the queue's byte budget."""
+        size = len(self.request_body or b"") + len(self.body or b"")
+        if self.tee is not None:
+            size += sum(map(len, self.tee.chunks))
+        if self.websocket:
+            size += sum(len(m[2]) for m in self.websocket)
+        return size
+
+    def to_exchange(self) -> Exchange:
+        def ms(t: float | None) -> float | None:
+            return None if t is None else round((t - self.started) * 1000, 3)
+
+        request = HttpRequest(
+            self.method, self.url, _headers(self.request_headers), self.request_body or b""
+        )
+        response = None
+        if self.status is not None:
+            chunks: list[tuple[float, int]] | None = None
+            if self.tee is not None:
+                body = b"".join(self.tee.chunks)
+                chunks = [
+                    (ms(t) or 0.0, len(c))
+                    for t, c in zip(self.tee.times, self.tee.chunks, strict=True)
+                ]
+            else:
+                body = self.body or b""
+            response = HttpResponse(
+                self.status,
+                _headers(self.response_headers or []),
+                body,
+                chunks,
+                truncated=self.aborted and self.websocket is None,
+            )
+        websocket = None
+        if self.websocket is not None:
+            websocket = [
+                WsMessage(ms(t), from_client, content, is_text)
+                for t, from_client, content, is_text in self.websocket
+            ]
+        last = self.ended
+        if last is None and self.tee is not None and self.tee.times:
+            last = self.tee.times[-1]
+        return Exchange(
+            request,
+            response,
+            Timings(
+                datetime.fromtimestamp(self.started, UTC),
+                ms(self.response_started),
+                ms(last),
+            ),
+            source="record",
+            websocket=websocket,
+            aborted=self.aborted,
+        )
+
+
+def _headers(raw: RawHeaders) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]

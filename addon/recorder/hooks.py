@@ -1,0 +1,244 @@
+"""The mitmproxy addon: tee Responses API traffic into the journal, touching nothing else.
+
+This is the only module that imports mitmproxy. Each hook copies references into a `Captured`
+and returns; a response is streamed through a `ChunkTee`, so the client gets every chunk the
+moment it arrives, byte for byte. Parsing and the database live elsewhere (the ingester, in
+another thread of `respdeck record` or in a child process), never on mitmproxy's event loop.
+An exception in a hook is logged and counted, and the flow goes on untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from mitmproxy import ctx, exceptions, http
+
+from addon.store.db import db_path
+from addon.wire.endpoints import classify
+
+from .capture import Captured, ChunkTee
+from .journal import SUFFIX, JournalError, JournalFile, journal_dir_for, run_name
+from .redact import Redactor
+from .spool import Spool
+
+log = logging.getLogger("respdeck")
+KEY = "respdeck"
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.spool: Spool | None = None
+        self.in_flight: dict[str, tuple[http.HTTPFlow, Captured]] = {}
+        self.ingester: subprocess.Popen[bytes] | None = None
+        self.errors = 0
+
+    def load(self, loader: Any) -> None:
+        loader.add_option(
+            "respdeck_db",
+            str,
+            "",
+            "Database file (default: $RESPDECK_DB or recordings/respdeck.duckdb).",
+        )
+        loader.add_option(
+            "respdeck_journal", str, "", "Journal folder (default: beside the database)."
+        )
+        loader.add_option(
+            "respdeck_run", str, "", "Journal file name of this run (default: a new one)."
+        )
+        loader.add_option(
+            "respdeck_ingest",
+            bool,
+            True,
+            "Parse and store in a child process; respdeck record does it itself.",
+        )
+        loader.add_option(
+            "respdeck_all",
+            bool,
+            False,
+            "Record all traffic, not only the Responses and Conversations API.",
+        )
+        loader.add_option(
+            "respdeck_redact_header",
+            Sequence[str],
+            [],
+            "Also fingerprint this header (repeatable).",
+        )
+        loader.add_option(
+            "respdeck_redact_json_path",
+            Sequence[str],
+            [],
+            "Blank this JSON path in stored bodies, e.g. input.*.content (repeatable).",
+        )
+        loader.add_option(
+            "respdeck_queue_mb", int, 256, "Memory for exchanges waiting to be journaled, in MB."
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if "respdeck_redact_json_path" in updated or "respdeck_redact_header" in updated:
+            try:
+                Redactor.from_options(
+                    ctx.options.respdeck_redact_header, ctx.options.respdeck_redact_json_path
+                )
+            except ValueError as exc:
+                raise exceptions.OptionsError(str(exc)) from exc
+
+    def running(self) -> None:
+        options = ctx.options
+        database = db_path(options.respdeck_db or None)
+        journal_dir = (
+            Path(options.respdeck_journal)
+            if options.respdeck_journal
+            else journal_dir_for(database)
+        )
+        name = options.respdeck_run or run_name()
+        redactor = Redactor.from_options(
+            options.respdeck_redact_header, options.respdeck_redact_json_path
+        )
+        try:
+            journal = JournalFile(journal_dir / name)
+        except JournalError as exc:
+            log.error("respdeck: %s; nothing will be recorded", exc)
+            return
+        self.spool = Spool(
+            journal,
+            redactor,
+            journal_dir / (name.removesuffix(SUFFIX) + ".status.json"),
+            max_bytes=options.respdeck_queue_mb << 20,
+        )
+        self.spool.start()
+        if options.respdeck_ingest:
+            self.ingester = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "addon.recorder.ingest",
+                    "--db",
+                    str(database),
+                    "--journal",
+                    str(journal_dir),
+                    "--run",
+                    name,
+                ],
+                stdin=subprocess.PIPE,
+                start_new_session=True,  # Ctrl-C stops the proxy; the ingester drains and exits
+            )
+        log.info("respdeck: journaling to %s", journal_dir / name)
+
+    def _failed(self, hook: str) -> None:
+        self.errors += 1
+        if self.spool is not None:
+            self.spool.status.addon_errors = self.errors
+        log.exception("respdeck: error in %s hook (traffic unaffected)", hook)
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        try:
+            if self.spool is None:
+                return
+            request = flow.request
+            websocket = request.headers.get("upgrade", "").lower() == "websocket"
+            if (
+                not ctx.options.respdeck_all
+                and classify(request.method, request.path, websocket) == "other"
+            ):
+                return
+            captured = Captured(
+                request.method,
+                request.url,
+                list(request.headers.fields),
+                None,
+                request.timestamp_start,
+            )
+            flow.metadata[KEY] = captured
+            self.in_flight[flow.id] = (flow, captured)
+            self.spool.status.in_flight = len(self.in_flight)
+        except Exception:
+            self._failed("requestheaders")
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        captured = flow.metadata.get(KEY)
+        if captured is not None:
+            captured.request_body = flow.request.raw_content
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        try:
+            captured = flow.metadata.get(KEY)
+            response = flow.response
+            if captured is None or response is None:
+                return
+            captured.status = response.status_code
+            captured.response_headers = list(response.headers.fields)
+            captured.response_started = response.timestamp_start
+            if response.status_code != 101 and not callable(response.stream):
+                captured.tee = ChunkTee()
+                response.stream = captured.tee
+        except Exception:
+            self._failed("responseheaders")
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        captured = flow.metadata.get(KEY)
+        if captured is None or flow.response is None or flow.response.status_code == 101:
+            return  # a WebSocket handshake is finished by websocket_end
+        captured.ended = flow.response.timestamp_end
+        if captured.tee is None:
+            captured.body = flow.response.raw_content
+        self._finish(flow, captured)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        captured = flow.metadata.get(KEY)
+        if captured is None or flow.websocket is not None:
+            return
+        captured.aborted = True
+        captured.error = flow.error.msg if flow.error else "connection failed"
+        self._finish(flow, captured)
+
+    def websocket_end(self, flow: http.HTTPFlow) -> None:
+        captured = flow.metadata.get(KEY)
+        if captured is None or flow.websocket is None:
+            return
+        captured.websocket = _messages(flow)
+        if flow.error:
+            captured.error = flow.error.msg
+        if flow.websocket.timestamp_end:
+            captured.ended = flow.websocket.timestamp_end
+        self._finish(flow, captured)
+
+    def _finish(self, flow: http.HTTPFlow, captured: Captured) -> None:
+        try:
+            flow.metadata.pop(KEY, None)
+            if self.in_flight.pop(flow.id, None) is not None and self.spool is not None:
+                self.spool.status.in_flight = len(self.in_flight)
+                self.spool.submit(captured)
+        except Exception:
+            self._failed("finish")
+
+    def done(self) -> None:
+        """Shutdown: exchanges still in flight are journaled as aborted, the journal drained."""
+        if self.spool is None:
+            return
+        for flow, captured in list(self.in_flight.values()):
+            captured.aborted = True
+            captured.error = captured.error or "recorder stopped mid-exchange"
+            if flow.websocket is not None:
+                captured.websocket = _messages(flow)
+            self.spool.submit(captured)
+        self.in_flight.clear()
+        self.spool.status.in_flight = 0
+        self.spool.stop()
+        if self.ingester is not None and self.ingester.stdin is not None:
+            self.ingester.stdin.close()  # the ingester reads the journal to its end, then exits
+            try:
+                self.ingester.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                log.warning(
+                    "respdeck: the ingester is still storing; it finishes in the background"
+                )
+
+
+def _messages(flow: http.HTTPFlow) -> list[tuple[float, bool, bytes, bool]]:
+    assert flow.websocket is not None
+    return [(m.timestamp, m.from_client, m.content, m.is_text) for m in flow.websocket.messages]

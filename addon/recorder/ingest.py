@@ -1,0 +1,255 @@
+"""The ingester: reads journal files in order, parses each exchange and stores it.
+
+It holds the database (and serves it over Quack for live readers). Each journal file is one
+capture; the capture's committed exchanges are always a prefix of the file's records, because
+records are stored one to one, in order, in atomic batches. So catching up after a crash or a
+run whose database was unavailable is: skip as many records as the capture already has, store
+the rest. A file fully stored after its run ended is renamed `*.rdj.done`.
+
+Runs as a thread of `respdeck record`, or as `python -m addon.recorder.ingest` spawned by the
+addon when mitmdump loads it as a plain script (it stops when its stdin closes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from addon.store.db import StoreError, open_for_write
+from addon.store.live import LiveError, LiveServer
+from addon.store.writer import Writer
+from addon.wire.endpoints import classify
+from addon.wire.findings import Finding, Severity
+from addon.wire.parse import parse_exchange
+from addon.wire.result import ParsedExchange, RequestView
+
+from .journal import DONE_SUFFIX, SUFFIX, JournalReader, Record, run_files
+
+log = logging.getLogger("respdeck")
+
+FLUSH_INTERVAL = 0.2  # seconds: live readers see an exchange well within 1 s of its end
+POLL_INTERVAL = 0.02
+
+
+@dataclass(slots=True)
+class IngestStats:
+    exchanges: int = 0
+    events: int = 0
+    tokens: int = 0
+    errors: int = 0  # HTTP errors, API errors and aborted exchanges
+    journaled_seen: int = 0  # records of the current run read from the journal
+    caught_up: int = 0  # records of earlier runs stored at start
+    db_error: str | None = None
+    live_url: str | None = None
+
+
+def parse_record(record: Record) -> ParsedExchange:
+    """Parse one journal record; a parser bug still stores the exchange (raw bytes intact)."""
+    try:
+        return parse_exchange(record.exchange)
+    except Exception as exc:  # the record must still become a row: captures map 1:1 to files
+        log.exception("respdeck: parser error")
+        request = record.exchange.request
+        parsed = ParsedExchange(
+            record.exchange,
+            classify(request.method, request.path, record.exchange.websocket is not None),
+            RequestView(),
+        )
+        parsed.findings = [
+            Finding("parser_error", Severity.ERROR, f"parser error: {type(exc).__name__}: {exc}")
+        ]
+        return parsed
+
+
+class Ingester:
+    def __init__(
+        self,
+        db: Path,
+        journal_dir: Path,
+        run: str | None = None,
+        *,
+        upstream: str | None = None,
+        serve: bool = True,
+    ) -> None:
+        self.db = db
+        self.journal_dir = journal_dir
+        self.run = run
+        self.upstream = upstream
+        self.serve = serve
+        self.stats = IngestStats()
+        self.conn: duckdb.DuckDBPyConnection | None = None
+        self.writer: Writer | None = None
+        self.server: LiveServer | None = None
+        self._last_flush = time.monotonic()
+
+    def open(self) -> bool:
+        """Hold the database; False (with `stats.db_error` set) when it cannot be written."""
+        try:
+            self.conn = open_for_write(self.db)
+        except StoreError as exc:
+            self.stats.db_error = str(exc)
+            return False
+        self.writer = Writer(self.conn)
+        if self.serve:
+            try:
+                self.server = LiveServer.start(self.conn, self.db)
+                self.stats.live_url = self.server.uri
+            except LiveError as exc:
+                log.warning("respdeck: not serving live readers: %s", exc)
+        return True
+
+    def catch_up(self) -> None:
+        """Store what earlier runs journaled but the database lacks."""
+        for path in run_files(self.journal_dir):
+            if path.name != self.run:
+                self.stats.caught_up += self._ingest(path, None)
+
+    def follow(self, stop: threading.Event) -> None:
+        """Store the current run's records as they are journaled, until `stop` and drained."""
+        if self.run is None:
+            return
+        path = self.journal_dir / self.run
+        while not path.exists() and not stop.wait(POLL_INTERVAL):
+            pass  # the proxy creates its journal once it runs
+        self._ingest(path, stop)
+
+    def close(self) -> None:
+        if self.conn is None:
+            return
+        try:
+            if self.writer is not None:
+                self.writer.flush()
+            self.conn.execute("CHECKPOINT")
+        finally:
+            if self.server is not None:
+                self.server.stop()
+            self.conn.close()
+            self.conn = None
+
+    def _capture(self, path: Path) -> tuple[int, int]:
+        """(capture id, records already stored) for a journal file, creating the capture."""
+        assert self.conn is not None and self.writer is not None
+        row = self.conn.execute(
+            "SELECT c.capture_id, (SELECT count(*) FROM exchanges e WHERE e.capture_id = "
+            "c.capture_id) FROM captures c WHERE c.mode = 'record' AND c.source = ?",
+            [path.name],
+        ).fetchone()
+        if row is not None:
+            return int(row[0]), int(row[1])
+        return self.writer.add_capture("record", path.name, upstream=self.upstream), 0
+
+    def _ingest(self, path: Path, stop: threading.Event | None) -> int:
+        if self.writer is None or not path.exists():
+            return 0
+        capture_id, skip = self._capture(path)
+        reader = JournalReader(path)
+        stored = seen = 0
+        try:
+            while True:
+                records = reader.read_available()
+                for record in records:
+                    seen += 1
+                    if stop is not None:
+                        self.stats.journaled_seen = seen
+                    if seen <= skip:
+                        continue
+                    self._store(capture_id, record)
+                    stored += 1
+                if self.writer.full or (
+                    self.writer.batch.rows("exchanges")
+                    and time.monotonic() - self._last_flush >= FLUSH_INTERVAL
+                ):
+                    self._flush()
+                if not records:
+                    if stop is None or stop.is_set():
+                        if stop is not None and (more := reader.read_available()):
+                            for record in more:  # written between our last read and the stop
+                                seen += 1
+                                self._store(capture_id, record)
+                                stored += 1
+                        break
+                    time.sleep(POLL_INTERVAL)
+        finally:
+            reader.close()
+        self._flush()
+        self._end_capture(capture_id, path)
+        return stored
+
+    def _store(self, capture_id: int, record: Record) -> None:
+        assert self.writer is not None
+        parsed = parse_record(record)
+        if record.exchange.aborted:
+            parsed.findings.append(
+                Finding("aborted", Severity.WARNING, record.error or "the exchange did not finish")
+            )
+        self.writer.add(capture_id, parsed)
+        stats = self.stats
+        stats.exchanges += 1
+        stats.events += len(parsed.events)
+        if parsed.usage is not None:
+            stats.tokens += (parsed.usage.input_tokens or 0) + (parsed.usage.output_tokens or 0)
+        response = record.exchange.response
+        if (
+            record.exchange.aborted
+            or parsed.error is not None
+            or (response and response.status >= 400)
+        ):
+            stats.errors += 1
+
+    def _flush(self) -> None:
+        assert self.writer is not None
+        self.writer.flush()
+        self._last_flush = time.monotonic()
+
+    def _end_capture(self, capture_id: int, path: Path) -> None:
+        assert self.conn is not None
+        self.conn.execute(
+            "UPDATE captures SET ended_at = ? WHERE capture_id = ? AND ended_at IS NULL",
+            [datetime.now(UTC), capture_id],
+        )
+        path.rename(path.with_name(path.name.removesuffix(SUFFIX) + DONE_SUFFIX))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The child process of a mitmdump script run: store until stdin closes."""
+    parser = argparse.ArgumentParser(prog="python -m addon.recorder.ingest")
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--journal", type=Path, required=True)
+    parser.add_argument("--run", required=True)
+    parser.add_argument("--upstream")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the proxy's Ctrl-C: finish storing first
+    ingester = Ingester(args.db, args.journal, args.run, upstream=args.upstream)
+    if not ingester.open():
+        print(
+            f"respdeck: cannot store: {ingester.stats.db_error}; exchanges are kept in "
+            f"{args.journal} and stored by the next recorder that can open the database",
+            file=sys.stderr,
+        )
+        return 1
+    stop = threading.Event()
+
+    def wait_for_parent() -> None:
+        sys.stdin.buffer.read()  # returns at EOF: the proxy exited (or was killed)
+        stop.set()
+
+    threading.Thread(target=wait_for_parent, daemon=True).start()
+    try:
+        ingester.catch_up()
+        ingester.follow(stop)
+    finally:
+        ingester.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

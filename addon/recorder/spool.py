@@ -1,0 +1,132 @@
+"""The hand-off from the proxy to disk: a byte-bounded queue drained by one journal thread.
+
+The proxy submits each finished exchange and returns at once; the journal thread redacts it
+and appends it to the journal. When the queue's byte budget is spent (the disk is slower than
+the traffic), `submit` writes the record itself: the proxy slows down rather than lose data,
+and the status line says so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .capture import Captured
+from .journal import JournalFile
+from .redact import Redactor
+
+log = logging.getLogger("respdeck")
+
+STATUS_INTERVAL = 0.25  # seconds between status file updates
+
+
+@dataclass(slots=True)
+class ProxyStatus:
+    """Counters of the proxy side, shared with the ingester through a small JSON file."""
+
+    in_flight: int = 0
+    queued: int = 0
+    queued_bytes: int = 0
+    journaled: int = 0
+    direct_writes: int = 0  # written by the proxy itself because the queue was full
+    addon_errors: int = 0
+    journal_error: str | None = None
+    pid: int = 0
+
+
+class Spool:
+    def __init__(
+        self,
+        journal: JournalFile,
+        redactor: Redactor,
+        status_path: Path | None = None,
+        max_bytes: int = 256 << 20,
+    ) -> None:
+        self.journal = journal
+        self.redactor = redactor
+        self.status_path = status_path
+        self.max_bytes = max_bytes
+        self.status = ProxyStatus(pid=os.getpid())
+        self._queue: queue.SimpleQueue[Captured | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()  # one writer of the journal file at a time
+        self._counts = threading.Lock()  # the counters change on two threads
+        self._bytes = 0
+        self._thread = threading.Thread(target=self._run, name="respdeck-journal", daemon=True)
+        self._last_status = 0.0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, captured: Captured) -> None:
+        """Called on the proxy's event loop: O(1) unless the queue is over budget."""
+        size = captured.nbytes()
+        with self._counts:
+            over = self._bytes + size > self.max_bytes and self.status.queued > 0
+            if not over:
+                self._bytes += size
+                self.status.queued += 1
+                self.status.queued_bytes = self._bytes
+        if over:
+            self.status.direct_writes += 1
+            self._write(captured)
+            return
+        captured.size_hint = size
+        self._queue.put(captured)
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Drain what is queued, then stop the thread and close the journal."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+        self._write_status(force=True)
+        self.journal.close()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                captured = self._queue.get(timeout=STATUS_INTERVAL)
+            except queue.Empty:
+                self._write_status()
+                continue
+            if captured is None:
+                return
+            with self._counts:
+                self._bytes -= captured.size_hint
+                self.status.queued -= 1
+                self.status.queued_bytes = self._bytes
+            self._write(captured)
+            self._write_status()
+
+    def _write(self, captured: Captured) -> None:
+        try:
+            exchange = self.redactor.apply(captured.to_exchange())
+            with self._lock:
+                self.journal.append(exchange, captured.error)
+            self.status.journaled += 1
+        except Exception as exc:  # a disk error must not stop the proxy: say it, keep going
+            self.status.journal_error = f"{type(exc).__name__}: {exc}"
+            log.warning("respdeck: cannot journal an exchange: %s", self.status.journal_error)
+
+    def _write_status(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self.status_path is None or (not force and now - self._last_status < STATUS_INTERVAL):
+            return
+        self._last_status = now
+        tmp = self.status_path.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(asdict(self.status)))
+            tmp.replace(self.status_path)
+        except OSError:
+            pass  # the status file is a convenience; the journal is what matters
+
+
+def read_status(path: Path) -> ProxyStatus | None:
+    try:
+        return ProxyStatus(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None

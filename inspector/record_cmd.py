@@ -1,0 +1,262 @@
+"""`respdeck record`: put a recording proxy between an application and the Responses API.
+
+mitmdump runs as a child process with the respdeck addon, which journals every exchange; this
+process holds the database, stores the journal as it grows (the ingester), serves the database
+to live readers, and shows a status line. With `-- CMD ARGS...` it runs the command wired to
+the proxy and stops recording when the command exits, passing on its exit code.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from addon.recorder.ingest import Ingester, IngestStats
+from addon.recorder.journal import journal_dir_for, run_name
+from addon.recorder.spool import ProxyStatus, read_status
+from addon.store.db import db_path
+
+from .proxy_process import ProxyConfig, ProxyError, ProxyProcess, validate_mode, with_env
+
+
+def status_line(stats: IngestStats, proxy: ProxyStatus | None) -> str:
+    """One line: what is stored, what is waiting, what went wrong."""
+    journaled = proxy.journaled if proxy else stats.journaled_seen
+    queue = (proxy.queued if proxy else 0) + max(0, journaled - stats.journaled_seen)
+    parts = [
+        f"{stats.exchanges:,} exchanges",
+        f"{stats.tokens:,} tokens",
+        f"{stats.errors:,} errors",
+        f"queue {queue:,}",
+    ]
+    if proxy and proxy.in_flight:
+        parts.append(f"{proxy.in_flight} in flight")
+    if proxy and proxy.direct_writes:
+        parts.append(f"behind: {proxy.direct_writes:,} journaled by the proxy itself")
+    if proxy and proxy.addon_errors:
+        parts.append(f"{proxy.addon_errors} addon errors (see log)")
+    if stats.db_error:
+        parts.append("database unavailable: journal only")
+    if proxy and proxy.journal_error:
+        parts.append(f"JOURNAL FAILING: {proxy.journal_error}")
+    return "respdeck: " + " · ".join(parts)
+
+
+class StatusPrinter:
+    """A status line redrawn in place on a terminal; on a pipe, a line when something changed."""
+
+    def __init__(self, stats: IngestStats, status_file: Path, enabled: bool) -> None:
+        self.stats, self.status_file, self.enabled = stats, status_file, enabled
+        self.tty = sys.stderr.isatty()
+        self._stop = threading.Event()
+        self._last = ""
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        if self.enabled:
+            self._thread.start()
+
+    def line(self) -> str:
+        return status_line(self.stats, read_status(self.status_file))
+
+    def _run(self) -> None:
+        interval = 0.5 if self.tty else 2.0
+        while not self._stop.wait(interval):
+            self.show()
+
+    def show(self) -> None:
+        line = self.line()
+        if line == self._last:
+            return
+        self._last = line
+        if self.tty:
+            sys.stderr.write("\r\x1b[K" + line)
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.enabled and self._thread.is_alive():
+            self._thread.join()
+            if self.tty:
+                sys.stderr.write("\n")
+
+
+@click.command(context_settings={"ignore_unknown_options": False})
+@click.option("--port", default=8080, show_default=True, help="Port to listen on.")
+@click.option("--listen-host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--upstream",
+    default="https://api.openai.com",
+    show_default=True,
+    help="The API to forward to (reverse mode).",
+)
+@click.option(
+    "--mode",
+    default="reverse",
+    show_default=True,
+    help="reverse, regular (HTTPS_PROXY), or upstream:URL (chain to another proxy).",
+)
+@click.option("--db", type=click.Path(path_type=Path), help="Database file.")
+@click.option(
+    "--journal",
+    type=click.Path(path_type=Path),
+    help="Journal folder (default: beside the database).",
+)
+@click.option(
+    "--all",
+    "record_all",
+    is_flag=True,
+    help="Record all traffic, not only the Responses/Conversations API.",
+)
+@click.option(
+    "--redact-header", multiple=True, metavar="NAME", help="Also fingerprint this header."
+)
+@click.option(
+    "--redact-json-path",
+    multiple=True,
+    metavar="PATH",
+    help="Blank a JSON path in stored bodies (e.g. input.*.content).",
+)
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+def record(
+    port: int,
+    listen_host: str,
+    upstream: str,
+    mode: str,
+    db: Path | None,
+    journal: Path | None,
+    record_all: bool,
+    redact_header: tuple[str, ...],
+    redact_json_path: tuple[str, ...],
+    command: tuple[str, ...],
+) -> None:
+    """Record traffic until Ctrl-C, or around `-- CMD ARGS...`."""
+    try:
+        mode = validate_mode(mode)
+        from addon.recorder.redact import Redactor
+
+        Redactor.from_options(redact_header, redact_json_path)
+    except (ProxyError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not upstream.startswith(("http://", "https://")):
+        raise click.ClickException(
+            f"bad --upstream {upstream!r}: give a URL like https://api.openai.com"
+        )
+    database = db_path(db)
+    journal_dir = journal or journal_dir_for(database)
+    run = run_name()
+    config = ProxyConfig(
+        mode, upstream.rstrip("/"), listen_host, port, database, journal_dir, run,
+        record_all, redact_header, redact_json_path,
+    )  # fmt: skip
+    code = _record(config, list(command))
+    sys.exit(code)
+
+
+def _record(config: ProxyConfig, command: list[str]) -> int:
+    ingester = Ingester(config.db, config.journal, config.run, upstream=config.upstream)
+    if not ingester.open():
+        click.echo(
+            f"respdeck: WARNING: cannot store into the database ({ingester.stats.db_error}); "
+            f"recording to the journal {config.journal} only: the next `respdeck record` "
+            "that can open the database stores it",
+            err=True,
+        )
+    proxy = ProxyProcess(config)
+    stop_requested = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop_requested.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            proxy.start()
+        except ProxyError as exc:
+            ingester.close()
+            raise click.ClickException(str(exc)) from exc
+        stop_ingest = threading.Event()
+        ingest_thread = threading.Thread(
+            target=_ingest, args=(ingester, stop_ingest), name="respdeck-ingest", daemon=True
+        )
+        if ingester.writer is not None:
+            ingest_thread.start()
+        env = config.client_env()
+        status_file = config.journal / (config.run.removesuffix(".rdj") + ".status.json")
+        printer = StatusPrinter(ingester.stats, status_file, enabled=not command)
+        _announce(config, env, ingester, quiet=bool(command))
+        printer.start()
+        code = 0
+        try:
+            if command:
+                code = _run_command(command, env, stop_requested)
+            else:
+                while not stop_requested.wait(0.2) and proxy.running:
+                    pass
+                if not proxy.running and not stop_requested.is_set():
+                    click.echo(f"\nrespdeck: mitmdump stopped: {proxy.last_error()}", err=True)
+                    code = 1
+        finally:
+            proxy.stop()  # the addon journals in-flight exchanges as aborted, then exits
+            stop_ingest.set()
+            if ingest_thread.is_alive():
+                ingest_thread.join()
+            printer.stop()
+            ingester.close()
+        stats = ingester.stats
+        click.echo(
+            f"respdeck: recorded {stats.exchanges:,} exchanges ({stats.tokens:,} tokens, "
+            f"{stats.errors:,} errors) into {config.db}"
+            + (f" (+{stats.caught_up:,} from earlier runs)" if stats.caught_up else "")
+            + (f"; journal only, in {config.journal}" if stats.db_error else ""),
+            err=True,
+        )
+        return code
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _ingest(ingester: Ingester, stop: threading.Event) -> None:
+    ingester.catch_up()
+    ingester.follow(stop)
+
+
+def _announce(config: ProxyConfig, env: dict[str, str], ingester: Ingester, quiet: bool) -> None:
+    where = f"http://{config.host}:{config.port}"
+    lines = [f"respdeck: recording on {where} ({config.mitm_mode()}) into {config.db}"]
+    if ingester.stats.live_url:
+        lines.append("respdeck: live readers: `respdeck sql`, `respdeck browse` (same --db)")
+    if not quiet:
+        lines.append("Point your client at it:")
+        lines += [f"  export {k}={v}" for k, v in env.items()]
+        if config.mode != "reverse":
+            lines.append(
+                "  (the CA file appears after the first start; trust it only on machines you own)"
+            )
+        lines.append("Ctrl-C to stop.")
+    click.echo("\n".join(lines), err=True)
+
+
+def _run_command(command: list[str], env: dict[str, str], stop: threading.Event) -> int:
+    try:
+        child = subprocess.Popen(command, env=with_env(env))
+    except OSError as exc:
+        raise click.ClickException(f"cannot run {command[0]}: {exc.strerror or exc}") from exc
+    while True:
+        try:
+            return child.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            if stop.is_set():  # our Ctrl-C: the command got it too (same terminal group)
+                stop.clear()
+                child.send_signal(signal.SIGINT)
+            time.sleep(0)
