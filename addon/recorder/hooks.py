@@ -229,6 +229,7 @@ class Recorder:
         self.in_flight.clear()
         self.spool.status.in_flight = 0
         self.spool.stop()
+        self.spool = None
         if self.ingester is not None and self.ingester.stdin is not None:
             self.ingester.stdin.close()  # the ingester reads the journal to its end, then exits
             try:
