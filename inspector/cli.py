@@ -38,10 +38,22 @@ class LazyGroup(click.Group):
             formatter.write_dl([(name, about) for name, (_, _, about) in COMMANDS.items()])
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(package_name="respdeck")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """respdeck: record, inspect and query OpenAI Responses API traffic."""
+    if ctx.invoked_subcommand is None:
+        # Plain `respdeck` on a terminal browses; otherwise it prints this help, as before.
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            browse = ctx.command.get_command(ctx, "browse")  # type: ignore[attr-defined]
+            ctx.invoke(browse)
+        else:
+            raise click.exceptions.NoArgsIsHelpError(ctx)
 
 
 def main() -> None:

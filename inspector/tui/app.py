@@ -1,0 +1,76 @@
+"""The respdeck browser: `run_browse(path)` opens it on a database (file or live recorder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from addon.store.db import StoreError
+
+from .commands import BrowseCommands
+from .error_screen import ErrorScreen
+from .help_screen import HelpScreen
+from .main_screen import MainScreen
+from .messages import StoreOpened
+from .store import Store
+
+
+class BrowseApp(App[None]):
+    """Browse recorded Responses API traffic."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "respdeck"
+    COMMANDS: ClassVar = App.COMMANDS | {BrowseCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    def __init__(self, db: Path, store: Store | None = None) -> None:
+        """`store`: a database already opened (the CLI opens it first, to fail in one line);
+        else the app opens `db` itself and shows a message if it cannot."""
+        super().__init__()
+        self.db = db
+        self.store = store
+
+    def on_mount(self) -> None:
+        if self.store is not None:
+            self.push_screen(MainScreen(self.store))
+        else:
+            self.open_store()
+
+    @work(thread=True, exclusive=True, group="open")
+    def open_store(self) -> None:
+        try:
+            store = Store.open(self.db)
+        except StoreError as exc:
+            self.post_message(StoreOpened(None, str(exc)))
+            return
+        except Exception as exc:  # anything else: still a message, never a traceback
+            self.post_message(StoreOpened(None, f"{self.db}: {type(exc).__name__}: {exc}"))
+            return
+        self.post_message(StoreOpened(store))
+
+    def on_store_opened(self, message: StoreOpened) -> None:
+        if message.store is None:
+            self.push_screen(ErrorScreen(message.error))
+            return
+        self.store = message.store
+        self.push_screen(MainScreen(message.store))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def on_unmount(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
+def run_browse(db: Path, store: Store | None = None) -> None:
+    """Open the browser on `db` until the user quits (`respdeck browse`, `respdeck demo`)."""
+    BrowseApp(db, store).run()

@@ -1,0 +1,62 @@
+"""Command palette entries (ctrl+p): sort, group, screens, tabs, export."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from .detail import TABS
+from .query import COLUMNS, GROUPS
+
+
+def commands(screen: object) -> list[tuple[str, Callable[[], object], str]]:
+    """(name, callback, help) for the main screen; nothing on other screens."""
+    from .main_screen import MainScreen
+
+    if not isinstance(screen, MainScreen):
+        return []
+    out: list[tuple[str, Callable[[], object], str]] = [
+        (
+            f"Sort by {c.label} ({c.key})",
+            partial(screen.action_sort_by, c.key),
+            "order the list by this column",
+        )
+        for c in COLUMNS
+    ]
+    out.append(("Reverse the order", screen.action_reverse, "ascending / descending"))
+    out += [
+        (
+            f"Group by {g}" if g != "none" else "No grouping",
+            partial(screen.action_group, g),
+            "group the list",
+        )
+        for g in GROUPS
+    ]
+    out += [
+        (f"Show tab {title}", partial(screen.action_tab, tab_id), "detail tab")
+        for tab_id, title in TABS
+    ]
+    out += [
+        ("Thread view", screen.action_thread, "the selected exchange's chain of responses"),
+        ("Usage charts", screen.action_usage, "tokens and cost by model and by day"),
+        ("Export exchange as JSON", partial(screen.action_export, "json"), "write a file"),
+        ("Export exchange as curl", partial(screen.action_export, "curl"), "write a script"),
+        ("Filter (SQL WHERE)", screen.action_focus_where, "focus the filter"),
+        ("Search item text", screen.action_focus_search, "focus the search"),
+    ]
+    return out
+
+
+class BrowseCommands(Provider):
+    async def discover(self) -> Hits:
+        for name, callback, help_text in commands(self.screen):
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> AsyncIterator[Hit]:
+        matcher = self.matcher(query)
+        for name, callback, help_text in commands(self.screen):
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

@@ -1,0 +1,137 @@
+"""The exchange detail: tabs rendered from a fetched `Detail`, the visible tab first.
+
+Only the tab on screen is rendered when the selection moves; the others are rendered when
+they are opened, so moving through the list stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
+
+from . import fmt
+from .conversation import render_conversation
+from .detail_render import (
+    event_rows,
+    findings_renderable,
+    raw_renderable,
+    request_renderable,
+    usage_renderable,
+)
+from .fetch import Detail
+
+TABS: tuple[tuple[str, str], ...] = (
+    ("conversation", "Conversation"),
+    ("events", "Events"),
+    ("usage", "Usage & timing"),
+    ("request", "Request"),
+    ("raw", "Raw"),
+    ("findings", "Findings"),
+)
+RENDERERS: dict[str, Callable[[Detail], RenderableType]] = {
+    "conversation": render_conversation,
+    "usage": usage_renderable,
+    "request": request_renderable,
+    "raw": raw_renderable,
+    "findings": findings_renderable,
+}
+
+
+class EventsTable(DataTable[object]):
+    """The events timeline: offset, gap since the previous event, type, delta."""
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        for key, label in (
+            ("idx", "#"),
+            ("t", "offset"),
+            ("gap", "gap"),
+            ("seq", "seq"),
+            ("type", "type"),
+            ("delta", "delta"),
+            ("marks", "!"),
+        ):
+            self.add_column(label, key=key)
+
+    def show(self, detail: Detail) -> None:
+        self.clear()
+        for idx, t_ms, gap, seq, kind, delta, long_gap, codes in event_rows(detail):
+            gap_text = Text(fmt.ms(gap) if gap is not None else "", justify="right")
+            if long_gap:
+                gap_text.stylize("bold red")
+            mark = Text(", ".join(codes), style="bold yellow") if codes else Text("")
+            style = "yellow" if codes else ""
+            self.add_row(
+                Text(str(idx), justify="right"),
+                Text(f"{t_ms:,.1f}" if t_ms is not None else "", justify="right"),
+                gap_text,
+                Text("" if seq is None else str(seq), justify="right"),
+                Text(kind, style=style or ("bold" if ".delta" not in kind else "")),
+                Text(delta, style="green"),
+                mark,
+            )
+
+
+class DetailPane(Vertical):
+    """Tabs about one exchange."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.detail: Detail | None = None
+        self._rendered: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="conversation", id="tabs"):
+            for tab_id, title in TABS:
+                with TabPane(title, id=tab_id):
+                    if tab_id == "events":
+                        yield EventsTable(id="events-table")
+                    else:
+                        with VerticalScroll(id=f"{tab_id}-scroll", classes="detail-scroll"):
+                            yield Static(id=f"{tab_id}-body", classes="detail-body")
+
+    @property
+    def tabs(self) -> TabbedContent:
+        return self.query_one(TabbedContent)
+
+    @property
+    def active(self) -> str:
+        return self.tabs.active
+
+    @active.setter
+    def active(self, tab_id: str) -> None:
+        self.tabs.active = tab_id
+
+    def show(self, detail: Detail | None, message: str = "") -> None:
+        """Show `detail` (None: nothing selected, with `message`)."""
+        self.detail = detail
+        self._rendered.clear()
+        events = len(detail.events) if detail else 0
+        findings = len(detail.findings) if detail else 0
+        self.tabs.get_tab("events").label = f"Events ({events})" if events else "Events"
+        self.tabs.get_tab("findings").label = f"Findings ({findings})" if findings else "Findings"
+        if detail is None:
+            for tab_id in RENDERERS:
+                self.query_one(f"#{tab_id}-body", Static).update(Text(message, style="dim"))
+            self.query_one(EventsTable).clear()
+            return
+        self.render_tab(self.active)
+
+    def render_tab(self, tab_id: str) -> None:
+        if self.detail is None or tab_id in self._rendered:
+            return
+        self._rendered.add(tab_id)
+        if tab_id == "events":
+            self.query_one(EventsTable).show(self.detail)
+            return
+        self.query_one(f"#{tab_id}-body", Static).update(RENDERERS[tab_id](self.detail))
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            self.render_tab(event.pane.id)

@@ -1,0 +1,354 @@
+"""The exchange list: a virtual table that holds a few pages of rows, never all of them.
+
+It knows how many rows the query has and draws only the lines on screen; rows it does not hold
+are asked for with `PagesWanted` (the screen fetches them in a worker and hands them back with
+`add_page`). Pages far from the view are dropped, so memory stays flat on a million rows.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import PurePath
+from typing import Any, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size, Spacing
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from . import fmt
+from .query import COLUMNS, Column, ListSpec
+
+Row = dict[str, Any]
+GROUP_WIDTH = 20
+MIN_FLEX = 12
+
+
+def cell_text(column: Column, row: Row) -> str:
+    """The text of one cell (pure: used by tests and snapshots alike)."""
+    key = column.key
+    value = row.get(key)
+    if key == "started_at":
+        return fmt.when(value)
+    if key in ("ttft_ms", "duration_ms"):
+        return fmt.ms(value)
+    if key == "cost_usd":
+        return fmt.cost(value, priced=row.get("input_tokens") is None)
+    if key == "findings":
+        marks = "◐" if row.get("partial") else ""
+        return marks + (str(value) if value else "")
+    if key.endswith("_tokens"):
+        return fmt.tokens(value)
+    if key == "status":
+        return "" if value is None else str(value)
+    return "" if value is None else str(value)
+
+
+def group_label(group: str, row: Row) -> str:
+    value = row.get("group")
+    if group == "capture":
+        source = row.get("capture_source")
+        return PurePath(source).name if source else f"capture {value}"
+    if isinstance(value, str) and len(value) > GROUP_WIDTH - 1 and "_" in value:
+        head, _, tail = value.partition("_")
+        return f"{head}_…{tail[-(GROUP_WIDTH - len(head) - 3) :]}"
+    return "" if value is None else str(value)
+
+
+class ExchangeTable(ScrollView, can_focus=True):
+    """Rows of the exchanges view, fetched a page at a time."""
+
+    PAGE_SIZE: ClassVar[int] = 100
+    MAX_PAGES: ClassVar[int] = 12
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end,G", "last", "Last", show=False),
+        Binding("enter", "select", "Open", show=False),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "exchange-table--header",
+        "exchange-table--sorted",
+        "exchange-table--cursor",
+        "exchange-table--cursor-blurred",
+        "exchange-table--group",
+        "exchange-table--error",
+        "exchange-table--warning",
+        "exchange-table--pending",
+    }
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+
+    class Highlighted(Message):
+        """The cursor is on this row (None: an empty list)."""
+
+        def __init__(self, row: Row | None, index: int) -> None:
+            super().__init__()
+            self.row = row
+            self.index = index
+
+    class PagesWanted(Message):
+        def __init__(self, pages: tuple[int, ...], generation: int) -> None:
+            super().__init__()
+            self.pages = pages
+            self.generation = generation
+
+    class SortClicked(Message):
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
+    class Opened(Message):
+        def __init__(self, row: Row) -> None:
+            super().__init__()
+            self.row = row
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.total = 0
+        self.spec = ListSpec()
+        self.generation = 0
+        self._pages: OrderedDict[int, list[Row]] = OrderedDict()
+        self._asked: tuple[int, ...] = ()
+        self._highlighted: int | None = None  # exchange id last announced
+        self._widths: list[int] = []
+
+    # -- data -------------------------------------------------------------------------------
+
+    def reset(
+        self, spec: ListSpec, total: int, pages: dict[int, list[Row]], cursor: int | None = None
+    ) -> int:
+        """New query results: the old pages are dropped. The cursor goes to `cursor`, or to
+        the top when None. Returns the new generation."""
+        self.generation += 1
+        self.spec = spec
+        self.total = total
+        self._pages = OrderedDict(sorted(pages.items()))
+        self._asked = ()
+        self._layout_columns()
+        self.virtual_size = Size(sum(self._widths) + len(self._widths), total + 1)
+        if cursor is None:
+            self._highlighted = None
+            self.scroll_to(0, 0, animate=False, immediate=True)
+        self.cursor = cursor or 0
+        self.refresh()
+        return self.generation
+
+    def add_page(self, generation: int, page: int, rows: list[Row]) -> None:
+        if generation != self.generation:
+            return
+        self._pages[page] = rows
+        self._pages.move_to_end(page)
+        while len(self._pages) > self.MAX_PAGES:
+            self._evict()
+        self._asked = ()
+        self.refresh()
+        if page == self.cursor // self.PAGE_SIZE:
+            self._announce()
+        self._want_visible()
+
+    def _evict(self) -> None:
+        keep = {self.cursor // self.PAGE_SIZE, int(self.scroll_y) // self.PAGE_SIZE}
+        for page in self._pages:
+            if page not in keep:
+                del self._pages[page]
+                return
+        self._pages.popitem(last=False)
+
+    def row_at(self, index: int) -> Row | None:
+        rows = self._pages.get(index // self.PAGE_SIZE)
+        if rows is None:
+            return None
+        offset = index % self.PAGE_SIZE
+        return rows[offset] if offset < len(rows) else None
+
+    @property
+    def selected(self) -> Row | None:
+        return self.row_at(self.cursor) if self.total else None
+
+    @property
+    def pages_held(self) -> int:
+        return len(self._pages)
+
+    def _want_visible(self) -> None:
+        if not self.total:
+            return
+        first = int(self.scroll_y)
+        last = min(first + max(self.size.height, 1), self.total - 1)
+        wanted = {p for p in range(first // self.PAGE_SIZE, last // self.PAGE_SIZE + 1)}
+        wanted.add(self.cursor // self.PAGE_SIZE)
+        missing = tuple(sorted(p for p in wanted if p not in self._pages))
+        if missing and missing != self._asked:
+            self._asked = missing
+            self.post_message(self.PagesWanted(missing, self.generation))
+
+    # -- cursor -----------------------------------------------------------------------------
+
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, self.total - 1)) if self.total else 0
+
+    def watch_cursor(self, value: int) -> None:
+        self.scroll_to_region(
+            Region(0, value + 1, 1, 1), spacing=Spacing(top=1), animate=False, force=True
+        )
+        self.refresh()
+        self._want_visible()
+        self._announce()
+
+    def _announce(self) -> None:
+        row = self.selected
+        key = row["exchange_id"] if row else None
+        if row is None and self.total:
+            return  # not loaded yet: announced when its page arrives
+        if key != self._highlighted or row is None:
+            self._highlighted = key
+            self.post_message(self.Highlighted(row, self.cursor))
+
+    def action_cursor(self, delta: int) -> None:
+        self.cursor += delta
+
+    def action_page(self, direction: int) -> None:
+        self.cursor += direction * max(self.size.height - 2, 1)
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self.cursor = self.total - 1
+
+    def action_select(self) -> None:
+        row = self.selected
+        if row is not None:
+            self.post_message(self.Opened(row))
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._want_visible()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout_columns()
+        self.virtual_size = Size(sum(self._widths) + len(self._widths), self.total + 1)
+        self._want_visible()
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            key = self._column_at(offset.x + int(self.scroll_x))
+            if key:
+                self.post_message(self.SortClicked(key))
+            return
+        index = int(self.scroll_y) + offset.y - 1
+        if 0 <= index < self.total:
+            self.cursor = index
+            if event.chain >= 2:
+                self.action_select()
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    @property
+    def _grouped(self) -> bool:
+        return self.spec.group != "none"
+
+    def _layout_columns(self) -> None:
+        width = max(self.size.width, 60)
+        fixed = sum(c.width for c in COLUMNS) + len(COLUMNS) + (GROUP_WIDTH + 1) * self._grouped
+        flex = [c for c in COLUMNS if not c.width]
+        share = max((width - fixed) // max(len(flex), 1), MIN_FLEX)
+        self._widths = ([GROUP_WIDTH] if self._grouped else []) + [
+            c.width or share for c in COLUMNS
+        ]
+
+    def _columns(self) -> list[tuple[str, Column | None]]:
+        cols: list[tuple[str, Column | None]] = [("group", None)] if self._grouped else []
+        return cols + [(c.key, c) for c in COLUMNS]
+
+    def _column_at(self, x: int) -> str | None:
+        edge = 0
+        for (_key, column), width in zip(self._columns(), self._widths, strict=True):
+            edge += width + 1
+            if x < edge:
+                return column.key if column else None
+        return None
+
+    def _line(self, cells: list[tuple[str, Style]], base: Style) -> Strip:
+        segments: list[Segment] = []
+        for (text, style), width in zip(cells, self._widths, strict=True):
+            segments.append(Segment(text[:width].ljust(width), base + style))
+            segments.append(Segment(" ", base))
+        return Strip(segments)
+
+    def _header(self) -> Strip:
+        base = self.get_component_rich_style("exchange-table--header")
+        sorted_style = self.get_component_rich_style("exchange-table--sorted", partial=True)
+        arrow = "↓" if self.spec.descending else "↑"
+        cells = []
+        for (key, column), width in zip(self._columns(), self._widths, strict=True):
+            if column is None:
+                cells.append((self.spec.group, Style()))
+                continue
+            label = column.label + (arrow if key == self.spec.sort else "")
+            text = label.rjust(width) if column.numeric else label
+            cells.append((text, sorted_style if key == self.spec.sort else Style()))
+        return self._line(cells, base)
+
+    def _row(self, index: int, row: Row | None) -> Strip:
+        if index == self.cursor:
+            base = self.get_component_rich_style(
+                "exchange-table--cursor" if self.has_focus else "exchange-table--cursor-blurred"
+            )
+        else:
+            base = self.rich_style
+        if row is None:
+            pending = self.get_component_rich_style("exchange-table--pending", partial=True)
+            return self._line([("…", pending)] + [("", Style())] * (len(self._widths) - 1), base)
+        error = self.get_component_rich_style("exchange-table--error", partial=True)
+        warning = self.get_component_rich_style("exchange-table--warning", partial=True)
+        cells: list[tuple[str, Style]] = []
+        for (key, column), width in zip(self._columns(), self._widths, strict=True):
+            if column is None:
+                previous = self.row_at(index - 1) if index else None
+                same = previous is not None and previous.get("group") == row.get("group")
+                label = "" if same else group_label(self.spec.group, row)
+                group_style = self.get_component_rich_style("exchange-table--group", partial=True)
+                cells.append((fmt.fit(label, width), group_style))
+                continue
+            text = cell_text(column, row)
+            text = text.rjust(width) if column.numeric else fmt.fit(text, width)
+            style = Style()
+            if key == "status" and ((row.get("status") or 0) >= 400 or row.get("error_code")):
+                style = error
+            elif key == "findings" and row.get("findings"):
+                style = error if row.get("worst_severity") == "error" else warning
+            cells.append((text, style))
+        return self._line(cells, base)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        scroll_x, scroll_y = self.scroll_offset
+        if len(self._widths) != len(COLUMNS) + self._grouped:
+            self._layout_columns()
+        if y == 0:
+            strip = self._header()
+        else:
+            index = scroll_y + y - 1
+            if index >= self.total:
+                return Strip.blank(width, self.rich_style)
+            strip = self._row(index, self.row_at(index))
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()

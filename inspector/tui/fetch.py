@@ -1,0 +1,268 @@
+"""Queries the TUI runs (in worker threads), returning plain data: no Textual here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from addon.store.prices import price_join_sql
+from inspector.usage_cmd import usage_sql
+
+from .query import ROW_FIELDS, ListSpec, count_sql, ids_sql, rows_sql
+
+Row = dict[str, Any]
+THREAD_MAP = "respdeck_thread_map"  # a temporary copy of the threads view, per list cursor
+
+
+def _dicts(result: duckdb.DuckDBPyConnection) -> list[Row]:
+    names = [d[0] for d in result.description or []]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def build_thread_map(cur: duckdb.DuckDBPyConnection) -> None:
+    """The threads view is recursive over every response: computed once, not once per page."""
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE {THREAD_MAP} AS "
+        "SELECT response_id, any_value(thread_id) AS thread_id FROM threads GROUP BY 1"
+    )
+
+
+def count_rows(cur: duckdb.DuckDBPyConnection, spec: ListSpec, threads: str) -> int:
+    sql, params = count_sql(spec, threads)
+    row = cur.execute(sql, params).fetchone()
+    return int(row[0]) if row else 0
+
+
+def fetch_rows(cur: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, Row]:
+    """The displayed columns of these exchanges, by id."""
+    if not ids:
+        return {}
+    result = cur.execute(rows_sql(ids))
+    return {row[0]: dict(zip(ROW_FIELDS, row, strict=True)) for row in result.fetchall()}
+
+
+def fetch_page(
+    cur: duckdb.DuckDBPyConnection, spec: ListSpec, offset: int, limit: int, threads: str
+) -> list[Row]:
+    """One page of the list, in display order; each row has a `group` value when grouping."""
+    sql, params = ids_sql(spec, offset, limit, threads)
+    keyed = cur.execute(sql, params).fetchall()
+    rows = fetch_rows(cur, [k[0] for k in keyed])
+    page = []
+    for key in keyed:
+        row = rows.get(key[0])
+        if row is not None:
+            row["group"] = key[1] if len(key) > 1 else None
+            page.append(row)
+    return page
+
+
+@dataclass(slots=True)
+class Detail:
+    """Everything the detail tabs show about one exchange."""
+
+    exchange: Row
+    row: Row  # the list's computed columns (tokens, cost, ttft, findings)
+    capture: Row | None = None
+    responses: list[Row] = field(default_factory=list)
+    items: list[Row] = field(default_factory=list)
+    events: list[Row] = field(default_factory=list)
+    findings: list[Row] = field(default_factory=list)
+    related: list[Row] = field(default_factory=list)  # other exchanges' items with our call_ids
+    price: Row | None = None
+
+    @property
+    def exchange_id(self) -> int:
+        return int(self.exchange["exchange_id"])
+
+
+def fetch_detail(
+    cur: duckdb.DuckDBPyConnection, exchange_id: int, row: Row | None = None
+) -> Detail | None:
+    """The detail of one exchange; `row` is its list row when the caller has it already."""
+    exchange = _dicts(cur.execute("SELECT * FROM exchanges WHERE exchange_id = ?", [exchange_id]))
+    if not exchange:
+        return None
+    ex = exchange[0]
+    if row is None:
+        row = fetch_rows(cur, [exchange_id]).get(exchange_id, {})
+    detail = Detail(exchange=ex, row=row)
+    captures = _dicts(
+        cur.execute("SELECT * FROM captures WHERE capture_id = ?", [ex["capture_id"]])
+    )
+    detail.capture = captures[0] if captures else None
+    detail.responses = _dicts(
+        cur.execute("SELECT * FROM responses WHERE exchange_id = ?", [exchange_id])
+    )
+    detail.items = _dicts(
+        cur.execute(
+            "SELECT * FROM items WHERE exchange_id = ? "
+            "ORDER BY CASE direction WHEN 'input' THEN 0 WHEN 'output' THEN 1 ELSE 2 END, "
+            "position",
+            [exchange_id],
+        )
+    )
+    detail.events = _dicts(
+        cur.execute(
+            "SELECT idx, sequence_number, t_ms, type, output_index, item_id, content_index, "
+            "delta, from_client FROM events WHERE exchange_id = ? ORDER BY idx",
+            [exchange_id],
+        )
+    )
+    detail.findings = _dicts(
+        cur.execute(
+            'SELECT code, severity, message, "where", event_index, sequence_number, path '
+            "FROM findings WHERE exchange_id = ? ORDER BY event_index NULLS FIRST, code",
+            [exchange_id],
+        )
+    )
+    call_ids = sorted({i["call_id"] for i in detail.items if i.get("call_id")})
+    if call_ids:
+        marks = ", ".join("?" for _ in call_ids)
+        detail.related = _dicts(
+            cur.execute(
+                "SELECT exchange_id, direction, type, call_id, name, text, status, raw "
+                f"FROM items WHERE call_id IN ({marks}) AND exchange_id <> ? "
+                "ORDER BY exchange_id, position",
+                [*call_ids, exchange_id],
+            )
+        )
+    model = ex.get("model") or next((r["model"] for r in detail.responses if r["model"]), None)
+    if model:
+        price = _dicts(
+            cur.execute(
+                "SELECT pr.* FROM (SELECT ?::VARCHAR AS model, ?::TIMESTAMPTZ AS at) k "
+                f"LEFT JOIN LATERAL ({price_join_sql('k.model', 'k.at')}) pr ON true",
+                [model, ex.get("started_at")],
+            )
+        )
+        detail.price = price[0] if price and price[0].get("price_model") else None
+    return detail
+
+
+@dataclass(slots=True)
+class Poll:
+    """What the live poll saw: the list's size and the selected exchange's progress."""
+
+    count: int
+    max_id: int | None
+    selected: tuple[Any, ...] | None = None
+
+
+def poll(cur: duckdb.DuckDBPyConnection, selected: int | None) -> Poll:
+    row = cur.execute("SELECT count(*), max(exchange_id) FROM exchanges").fetchone()
+    result = Poll(int(row[0]) if row else 0, row[1] if row else None)
+    if selected is not None:
+        result.selected = cur.execute(
+            "SELECT (SELECT count(*) FROM events WHERE exchange_id = $id), "
+            "(SELECT count(*) FROM items WHERE exchange_id = $id), "
+            "(SELECT count(*) FROM responses WHERE exchange_id = $id), "
+            "duration_ms, partial, status FROM exchanges WHERE exchange_id = $id",
+            {"id": selected},
+        ).fetchone()
+    return result
+
+
+@dataclass(slots=True)
+class ThreadData:
+    exchange_id: int
+    thread_id: str | None
+    turns: list[Row] = field(default_factory=list)
+
+
+def _walk(cur: duckdb.DuckDBPyConnection, response_id: str) -> set[str]:
+    """The response ids chained with `response_id` by previous_response_id, both ways."""
+    seen = {response_id}
+    frontier = [response_id]
+    while frontier and len(seen) < 5000:  # up the chain, one turn per query
+        rows = cur.execute(
+            "SELECT DISTINCT previous_response_id FROM responses WHERE response_id = ? "
+            "AND previous_response_id IS NOT NULL",
+            [frontier.pop()],
+        ).fetchall()
+        frontier += [r[0] for r in rows if r[0] not in seen]
+        seen.update(r[0] for r in rows)
+    frontier = list(seen)
+    while frontier and len(seen) < 5000:  # and down to every descendant
+        marks = ", ".join("?" for _ in frontier)
+        rows = cur.execute(
+            f"SELECT DISTINCT response_id FROM responses WHERE previous_response_id IN ({marks}) "
+            "AND response_id IS NOT NULL",
+            frontier,
+        ).fetchall()
+        frontier = [r[0] for r in rows if r[0] not in seen]
+        seen.update(frontier)
+    return seen
+
+
+def fetch_thread(cur: duckdb.DuckDBPyConnection, exchange_id: int) -> ThreadData:
+    """The turns of the thread (previous_response_id chain or conversation) of an exchange."""
+    row = cur.execute(
+        "SELECT response_id, coalesce(conversation_id, (SELECT any_value(conversation_id) "
+        "FROM responses WHERE exchange_id = $id)) FROM exchanges WHERE exchange_id = $id",
+        {"id": exchange_id},
+    ).fetchone()
+    data = ThreadData(exchange_id, None)
+    if row is None or (row[0] is None and row[1] is None):
+        return data
+    response_id, conversation = row
+    ids: set[str] = _walk(cur, response_id) if response_id else set()
+    if conversation:
+        ids |= {
+            r[0]
+            for r in cur.execute(
+                "SELECT DISTINCT response_id FROM responses WHERE conversation_id = ? "
+                "AND response_id IS NOT NULL",
+                [conversation],
+            ).fetchall()
+        }
+    data.thread_id = conversation or (min(ids) if ids else None)
+    if not ids:
+        return data
+    marks = ", ".join("?" for _ in ids)
+    data.turns = _dicts(
+        cur.execute(
+            f"""
+            SELECT r.response_id, e.exchange_id, e.started_at, e.endpoint, r.model, r.status,
+                   r.input_tokens, r.cached_tokens, r.output_tokens, r.reasoning_tokens,
+                   e.duration_ms, r.previous_response_id,
+                   CASE WHEN coalesce(r.service_tier, 'default') IN ('default', 'auto') THEN
+                   ((r.input_tokens - coalesce(r.cached_tokens, 0)) * pr.input_usd_per_1m
+                    + coalesce(r.cached_tokens, 0)
+                      * coalesce(pr.cached_input_usd_per_1m, pr.input_usd_per_1m)
+                    + r.output_tokens * pr.output_usd_per_1m) / 1e6 END AS cost_usd,
+                   (SELECT text FROM items i WHERE i.exchange_id = e.exchange_id
+                      AND i.direction = 'input' ORDER BY i.position DESC LIMIT 1) AS input_text,
+                   (SELECT string_agg(text, ' ' ORDER BY position) FROM items i
+                      WHERE i.exchange_id = e.exchange_id AND i.direction = 'output'
+                        AND i.type = 'message') AS output_text
+            FROM responses r JOIN exchanges e USING (exchange_id)
+            LEFT JOIN LATERAL ({price_join_sql("r.model", "e.started_at")}) pr ON true
+            WHERE r.response_id IN ({marks}) AND r.object = 'response'
+            QUALIFY row_number() OVER (
+                PARTITION BY r.response_id
+                ORDER BY (e.endpoint IN ('responses.create', 'responses.websocket')) DESC,
+                         r.output_tokens IS NOT NULL DESC, e.started_at DESC) = 1
+            ORDER BY e.started_at, e.exchange_id
+            """,
+            sorted(ids),
+        )
+    )
+    return data
+
+
+@dataclass(slots=True)
+class UsageData:
+    by_model: list[Row]
+    by_day: list[Row]
+
+
+def fetch_usage(cur: duckdb.DuckDBPyConnection) -> UsageData:
+    """Tokens and cost by model and by day: the same SQL as `respdeck usage`."""
+    out = []
+    for by in ("model", "day"):
+        sql, params = usage_sql(by, None)
+        out.append(_dicts(cur.execute(sql, params)))
+    return UsageData(by_model=out[0], by_day=out[1])

@@ -1,0 +1,58 @@
+"""`?`: keys, and what the filter can name."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# respdeck browse
+
+| key | |
+| --- | --- |
+| ↑ ↓ PgUp PgDn Home End | move in the list (rows load a page at a time) |
+| Enter | go into the detail; Esc comes back |
+| `/` | filter: a SQL `WHERE` over the exchanges view; Enter applies |
+| `f` | search the text of input and output items |
+| `s` / `r` / click a header | sort by the next column / reverse / by that column |
+| `g` | group by capture, by thread, or not |
+| `1`…`6` | detail tabs: Conversation, Events, Usage & timing, Request, Raw, Findings |
+| `t` | thread view of the selected exchange |
+| `u` | usage charts: tokens and cost by model and by day |
+| `e` / `c` | export the selected exchange as JSON / as a curl command |
+| ctrl+p | command palette |
+| `q` | quit |
+
+## The filter
+
+Any SQL expression DuckDB accepts over these columns: every column of `exchanges`
+(`endpoint`, `model`, `status`, `streamed`, `partial`, `aborted`, `error_code`,
+`response_id`, `previous_response_id`, `conversation_id`, `key_fingerprint`, `started_at`,
+`ttfb_ms`, `duration_ms`, `capture_id`, `host`, `path`, ...) and the computed ones:
+`input_tokens`, `cached_tokens`, `output_tokens`, `reasoning_tokens`, `total_tokens`,
+`cost_usd`, `response_status`, `ttft_ms`, `findings`, `worst_severity`, `thread_id`.
+
+    model LIKE 'gpt-5%' AND cost_usd > 0.01
+    status >= 400 OR error_code IS NOT NULL
+    findings > 0 AND started_at > now() - INTERVAL 1 HOUR
+
+A filter DuckDB refuses shows its message under the bar; the list keeps the last good result.
+Filters on exchanges columns are instant on millions of rows; computed columns cost a scan.
+
+On a database a recorder is writing (live), new exchanges appear within a second.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Markdown(HELP)

@@ -1,0 +1,350 @@
+"""The main screen: filter bar, exchange list and detail tabs; live polling.
+
+Database work runs in thread workers that post messages; the handlers here own the state
+(the last good filter, the selection, the data version the list was read at).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, ClassVar
+
+import duckdb
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Static
+from textual.worker import get_current_worker
+
+from .detail import TABS, DetailPane
+from .exchange_table import ExchangeTable
+from .fetch import THREAD_MAP, build_thread_map, count_rows, fetch_detail, fetch_page, poll
+from .filter_bar import FilterBar
+from .messages import (
+    DetailLoaded,
+    ListFailed,
+    ListLoaded,
+    PageLoaded,
+    Polled,
+    StoreLost,
+    StoreOpened,
+)
+from .query import COLUMN_KEYS, COLUMNS, GROUPS, ListSpec, error_text, parts_needed
+from .store import Store
+
+if TYPE_CHECKING:
+    from .app import BrowseApp
+
+POLL_SECONDS = 0.5
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_where", "Filter"),
+        Binding("f", "focus_search", "Search"),
+        Binding("s", "sort_next", "Sort"),
+        Binding("r", "reverse", "Reverse"),
+        Binding("g", "group_next", "Group"),
+        Binding("t", "thread", "Thread"),
+        Binding("u", "usage", "Usage"),
+        Binding("e", "export('json')", "Export JSON"),
+        Binding("c", "export('curl')", "Export curl"),
+        Binding("escape", "back", "List", show=False),
+        *[
+            Binding(str(n), f"tab('{tab_id}')", title, show=False)
+            for n, (tab_id, title) in enumerate(TABS, start=1)
+        ],
+    ]
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store = store
+        self.spec = ListSpec()  # the last filter that worked
+        self.version: tuple[int, int | None] | None = None  # (count, max id) last seen live
+        self.selected_state: tuple[object, ...] | None = None
+        self._polling = False
+
+    @property
+    def browse_app(self) -> BrowseApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield FilterBar(id="filter")
+        yield Static("", id="status")
+        yield ExchangeTable(id="list")
+        yield DetailPane(id="detail")
+        yield Footer()
+
+    @property
+    def table(self) -> ExchangeTable:
+        return self.query_one(ExchangeTable)
+
+    @property
+    def detail(self) -> DetailPane:
+        return self.query_one(DetailPane)
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        return self.query_one(FilterBar)
+
+    def on_mount(self) -> None:
+        self.title = "respdeck"
+        self.sub_title = self.store.label
+        self.filter_bar.clear_error()
+        self.table.focus()
+        self.load_list(self.spec)
+        if self.store.live:
+            self.set_interval(POLL_SECONDS, self.poll_tick)
+
+    # -- the list ---------------------------------------------------------------------------
+
+    def _threads(self, cur: duckdb.DuckDBPyConnection, spec: ListSpec) -> str:
+        if spec.group != "thread" and "thread" not in parts_needed(spec.where):
+            return "threads"
+        if self.store.thread_map_version != (self.version, id(cur)):
+            build_thread_map(cur)
+            self.store.thread_map_version = (self.version, id(cur))
+        return THREAD_MAP
+
+    def load_list(self, spec: ListSpec, keep_cursor: bool = False, shift: int = 0) -> None:
+        """Query again: from the top, or keeping the cursor (moved by `shift` rows)."""
+        size = ExchangeTable.PAGE_SIZE
+        table = self.table
+        cursor = table.cursor + shift if keep_cursor else 0
+        first = int(table.scroll_y) + shift if keep_cursor else 0
+        pages = sorted({first // size, (first + table.size.height) // size, cursor // size})
+        self._query(spec, pages, cursor if keep_cursor else None)
+
+    @work(thread=True, exclusive=True, group="list")
+    def _query(self, spec: ListSpec, pages: list[int], cursor: int | None) -> None:
+        worker = get_current_worker()
+        size = ExchangeTable.PAGE_SIZE
+        try:
+            with self.store.cursor("list") as cur:
+                if worker.is_cancelled:
+                    return
+                threads = self._threads(cur, spec)
+                total = count_rows(cur, spec, threads)
+                loaded = {
+                    p: fetch_page(cur, spec, p * size, size, threads)
+                    for p in pages
+                    if p * size < max(total, 1)
+                }
+        except duckdb.Error as exc:
+            if not worker.is_cancelled:
+                self.post_message(ListFailed(spec, error_text(exc)))
+            return
+        if not worker.is_cancelled:
+            self.post_message(ListLoaded(spec, total, loaded, cursor))
+
+    @work(thread=True, exclusive=True, group="pages")
+    def load_pages(self, spec: ListSpec, generation: int, pages: tuple[int, ...]) -> None:
+        worker = get_current_worker()
+        size = ExchangeTable.PAGE_SIZE
+        try:
+            with self.store.cursor("list") as cur:
+                threads = self._threads(cur, spec)
+                for page in pages:
+                    if worker.is_cancelled:
+                        return
+                    rows = fetch_page(cur, spec, page * size, size, threads)
+                    self.post_message(PageLoaded(generation, page, rows))
+        except duckdb.Error as exc:
+            self.post_message(StoreLost(error_text(exc)))
+
+    def on_list_loaded(self, message: ListLoaded) -> None:
+        self.spec = message.spec
+        self.filter_bar.clear_error()
+        self.table.reset(message.spec, message.total, message.pages, message.cursor)
+        self._update_status()
+        if message.total == 0:
+            self.detail.show(
+                None,
+                "No exchanges match."
+                if self.spec.where or self.spec.search
+                else "No exchanges recorded yet.",
+            )
+
+    def on_list_failed(self, message: ListFailed) -> None:
+        self.filter_bar.show_error(message.error)
+        self.filter_bar.set_values(message.spec.where, message.spec.search)
+
+    def on_exchange_table_pages_wanted(self, message: ExchangeTable.PagesWanted) -> None:
+        self.load_pages(self.table.spec, message.generation, message.pages)
+
+    def on_page_loaded(self, message: PageLoaded) -> None:
+        self.table.add_page(message.generation, message.page, message.rows)
+
+    def _update_status(self) -> None:
+        spec = self.spec
+        sort = next(c.label for c in COLUMNS if c.key == spec.sort)
+        parts = [
+            f"{self.table.total:,} exchange{'s' if self.table.total != 1 else ''}",
+            f"sort {sort} {'↓' if spec.descending else '↑'}",
+        ]
+        if spec.group != "none":
+            parts.append(f"grouped by {spec.group}")
+        if spec.where.strip():
+            parts.append(f"where {spec.where.strip()}")
+        if spec.search.strip():
+            parts.append(f"text contains {spec.search.strip()!r}")
+        parts.append("live" if self.store.live else "file")
+        self.query_one("#status", Static).update(" · ".join(parts))
+
+    # -- the detail -------------------------------------------------------------------------
+
+    def on_exchange_table_highlighted(self, message: ExchangeTable.Highlighted) -> None:
+        if message.row is None:
+            return
+        self.selected_state = None
+        self.load_detail(int(message.row["exchange_id"]), message.row)
+
+    @work(thread=True, exclusive=True, group="detail")
+    def load_detail(self, exchange_id: int, row: dict[str, object] | None) -> None:
+        worker = get_current_worker()
+        try:
+            with self.store.cursor("detail") as cur:
+                if worker.is_cancelled:
+                    return
+                detail = fetch_detail(cur, exchange_id, row)
+        except duckdb.Error as exc:
+            self.post_message(DetailLoaded(exchange_id, None, error_text(exc)))
+            return
+        if not worker.is_cancelled:
+            self.post_message(DetailLoaded(exchange_id, detail))
+
+    def on_detail_loaded(self, message: DetailLoaded) -> None:
+        selected = self.table.selected
+        if selected is None or selected["exchange_id"] != message.exchange_id:
+            return
+        self.detail.show(message.detail, message.error or "gone")
+
+    def on_exchange_table_opened(self, message: ExchangeTable.Opened) -> None:
+        self.detail.focus()
+
+    # -- live -------------------------------------------------------------------------------
+
+    def poll_tick(self) -> None:
+        if not self._polling:
+            self._polling = True
+            selected = self.table.selected
+            self.run_poll(int(selected["exchange_id"]) if selected else None)
+
+    @work(thread=True, exclusive=True, group="poll")
+    def run_poll(self, selected: int | None) -> None:
+        try:
+            with self.store.cursor("poll") as cur:
+                result = poll(cur, selected)
+        except duckdb.Error as exc:
+            self.post_message(StoreLost(error_text(exc)))
+            return
+        self.post_message(Polled(result))
+
+    def on_polled(self, message: Polled) -> None:
+        self._polling = False
+        result = message.result
+        version = (result.count, result.max_id)
+        if self.version is not None and version != self.version:
+            spec = self.spec
+            newest_first = spec.sort == "started_at" and spec.descending and spec.group == "none"
+            shift = 0
+            if newest_first and self.table.cursor > 0 and result.count > self.version[0]:
+                shift = result.count - self.version[0]  # new rows above: stay on the same row
+            self.load_list(self.spec, keep_cursor=True, shift=shift)
+        self.version = version
+        if result.selected is not None and result.selected != self.selected_state:
+            if self.selected_state is not None:
+                selected = self.table.selected
+                if selected is not None:
+                    self.load_detail(int(selected["exchange_id"]), None)
+            self.selected_state = result.selected
+
+    def on_store_lost(self, message: StoreLost) -> None:
+        self._polling = False
+        self.query_one("#status", Static).update(f"✗ {message.error}: reopening…")
+        self.reopen()
+
+    @work(thread=True, exclusive=True, group="reopen")
+    def reopen(self) -> None:
+        from addon.store.db import StoreError
+
+        try:
+            store = Store.open(self.store.path)
+        except StoreError as exc:
+            self.post_message(StoreOpened(None, str(exc)))
+            return
+        self.post_message(StoreOpened(store))
+
+    def on_store_opened(self, message: StoreOpened) -> None:
+        if message.store is None:
+            self.query_one("#status", Static).update(f"✗ {message.error}")
+            return
+        old, self.store = self.store, message.store
+        self.browse_app.store = message.store
+        old.close()
+        self.sub_title = self.store.label
+        self.load_list(self.spec, keep_cursor=True)
+
+    # -- actions ----------------------------------------------------------------------------
+
+    @on(FilterBar.Changed)
+    def filter_changed(self, message: FilterBar.Changed) -> None:
+        self.load_list(replace(self.spec, where=message.where, search=message.search))
+        self.table.focus()
+
+    def on_exchange_table_sort_clicked(self, message: ExchangeTable.SortClicked) -> None:
+        self.load_list(self.spec.with_sort(message.key))
+
+    def action_focus_where(self) -> None:
+        self.query_one("#where", Input).focus()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_back(self) -> None:
+        self.table.focus()
+
+    def action_sort_next(self) -> None:
+        index = COLUMN_KEYS.index(self.spec.sort)
+        self.load_list(self.spec.with_sort(COLUMN_KEYS[(index + 1) % len(COLUMN_KEYS)]))
+
+    def action_sort_by(self, key: str) -> None:
+        self.load_list(replace(self.spec, sort=key))
+
+    def action_reverse(self) -> None:
+        self.load_list(replace(self.spec, descending=not self.spec.descending))
+
+    def action_group_next(self) -> None:
+        self.action_group(GROUPS[(GROUPS.index(self.spec.group) + 1) % len(GROUPS)])
+
+    def action_group(self, group: str) -> None:
+        self.load_list(replace(self.spec, group=group))
+
+    def action_tab(self, tab_id: str) -> None:
+        self.detail.active = tab_id
+
+    def action_thread(self) -> None:
+        selected = self.table.selected
+        if selected is None:
+            self.notify("No exchange selected.", severity="warning")
+            return
+        from .thread_screen import ThreadScreen
+
+        self.app.push_screen(ThreadScreen(self.store, int(selected["exchange_id"])))
+
+    def action_usage(self) -> None:
+        from .usage_screen import UsageScreen
+
+        self.app.push_screen(UsageScreen(self.store))
+
+    def action_export(self, kind: str) -> None:
+        detail = self.detail.detail
+        selected = self.table.selected
+        if detail is None or selected is None or detail.exchange_id != selected["exchange_id"]:
+            self.notify("No exchange loaded to export.", severity="warning")
+            return
+        from .export_screen import ExportScreen
+
+        self.app.push_screen(ExportScreen(detail, kind))

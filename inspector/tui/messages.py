@@ -1,0 +1,82 @@
+"""Messages that worker threads post back to the screens (which own all UI state)."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from .fetch import Detail, Poll, Row, ThreadData, UsageData
+from .query import ListSpec
+from .store import Store
+
+
+class ListLoaded(Message):
+    """A query's row count and first pages."""
+
+    def __init__(
+        self, spec: ListSpec, total: int, pages: dict[int, list[Row]], cursor: int | None
+    ) -> None:
+        super().__init__()
+        self.spec = spec
+        self.total = total
+        self.pages = pages
+        self.cursor = cursor  # None: back to the top
+
+
+class ListFailed(Message):
+    """DuckDB refused the filter (or the query failed): its message, one line."""
+
+    def __init__(self, spec: ListSpec, error: str) -> None:
+        super().__init__()
+        self.spec = spec
+        self.error = error
+
+
+class PageLoaded(Message):
+    def __init__(self, generation: int, page: int, rows: list[Row]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.page = page
+        self.rows = rows
+
+
+class DetailLoaded(Message):
+    def __init__(self, exchange_id: int, detail: Detail | None, error: str = "") -> None:
+        super().__init__()
+        self.exchange_id = exchange_id
+        self.detail = detail
+        self.error = error
+
+
+class Polled(Message):
+    def __init__(self, result: Poll) -> None:
+        super().__init__()
+        self.result = result
+
+
+class StoreLost(Message):
+    """The live server stopped answering (the recorder exited)."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class StoreOpened(Message):
+    def __init__(self, store: Store | None, error: str = "") -> None:
+        super().__init__()
+        self.store = store
+        self.error = error
+
+
+class ThreadLoaded(Message):
+    def __init__(self, data: ThreadData | None, error: str = "") -> None:
+        super().__init__()
+        self.data = data
+        self.error = error
+
+
+class UsageLoaded(Message):
+    def __init__(self, data: UsageData | None, error: str = "") -> None:
+        super().__init__()
+        self.data = data
+        self.error = error

@@ -1,0 +1,278 @@
+"""SQL for the exchange list, built as plain strings (no database access here).
+
+The list is "the exchanges view": every column of the `exchanges` table plus columns computed
+per exchange (tokens, cost, time to first token, findings, thread). A page is fetched in two
+steps: first the ids of one page (`ids_sql`), over the `exchanges` table alone when the filter
+and the sort need no computed column (milliseconds on a million rows), else over the view with
+only the joins they need; then the displayed columns for those ids only (`rows_sql`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from addon.store.prices import cost_usd_sql, price_join_sql
+
+# Stream events whose first arrival is "the first token".
+TTFT_WHERE = "ends_with(type, '.delta') AND NOT from_client"
+
+# Computed columns and the joined part that provides each.
+COMPUTED: dict[str, str] = {
+    "input_tokens": "tokens",
+    "cached_tokens": "tokens",
+    "output_tokens": "tokens",
+    "reasoning_tokens": "tokens",
+    "total_tokens": "tokens",
+    "cost_usd": "cost",
+    "response_status": "tokens",
+    "ttft_ms": "ttft",
+    "findings": "findings",
+    "worst_severity": "findings",
+    "thread_id": "thread",
+}
+GROUPS = ("none", "capture", "thread")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str  # the column's name in the exchanges view (what a filter names)
+    label: str
+    width: int  # 0: shares the width left over
+    numeric: bool = False
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("started_at", "time", 14),
+    Column("endpoint", "endpoint", 0),
+    Column("model", "model", 0),
+    Column("status", "st", 3, True),
+    Column("input_tokens", "in", 7, True),
+    Column("cached_tokens", "cached", 7, True),
+    Column("output_tokens", "out", 6, True),
+    Column("reasoning_tokens", "reason", 6, True),
+    Column("cost_usd", "cost $", 8, True),
+    Column("ttft_ms", "ttft", 6, True),
+    Column("duration_ms", "dur", 6, True),
+    Column("findings", "!", 2, True),
+)
+COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class ListSpec:
+    """What the list shows: filter, search, order and grouping."""
+
+    where: str = ""
+    search: str = ""
+    sort: str = "started_at"
+    descending: bool = True
+    group: str = "none"
+
+    def with_sort(self, key: str) -> ListSpec:
+        """Sort by `key`; choosing the current sort column again flips the direction."""
+        if key == self.sort:
+            return replace(self, descending=not self.descending)
+        return replace(self, sort=key, descending=key != "endpoint" and key != "model")
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parts_needed(*texts: str) -> set[str]:
+    """The computed parts a filter or sort refers to (by word: a false match only costs time)."""
+    words = {w.lower() for text in texts for w in _WORD.findall(text)}
+    return {COMPUTED[w] for w in words if w in COMPUTED}
+
+
+def _in_ids(ids: Sequence[int] | None, column: str = "exchange_id") -> str:
+    if ids is None:
+        return ""
+    return f"AND {column} IN ({', '.join(str(int(i)) for i in ids) or 'NULL'})"
+
+
+def tokens_sql(ids: Sequence[int] | None = None, with_cost: bool = True) -> str:
+    """Per exchange: its responses' tokens summed, and the cost (priced once per model and
+    day, NULL for a model without a price or a non-standard tier)."""
+    where = _in_ids(ids, "r.exchange_id")
+    sums = """
+        sum(r.input_tokens) AS input_tokens, sum(r.cached_tokens) AS cached_tokens,
+        sum(r.output_tokens) AS output_tokens, sum(r.reasoning_tokens) AS reasoning_tokens,
+        sum(r.total_tokens) AS total_tokens,
+        arg_max(r.status, r.output_tokens IS NOT NULL) AS response_status"""
+    if not with_cost:
+        return (
+            f"SELECT r.exchange_id, {sums}, NULL::DOUBLE AS cost_usd FROM responses r "
+            f"WHERE true {where} GROUP BY r.exchange_id"
+        )
+    cost = cost_usd_sql("r.input_tokens", "r.cached_tokens", "r.output_tokens", "pr")
+    return f"""
+        WITH resp AS (
+            SELECT r.*, e.started_at, e.endpoint,
+                   CAST(timezone('UTC', e.started_at) AS DATE) AS day
+            FROM responses r JOIN exchanges e USING (exchange_id)
+            WHERE true {where} {_in_ids(ids, "e.exchange_id")}
+        ),
+        keyed AS (SELECT model, day, min(started_at) AS at FROM resp GROUP BY ALL),
+        priced AS (
+            SELECT k.model, k.day, pr.* FROM keyed k
+            LEFT JOIN LATERAL ({price_join_sql("k.model", "k.at")}) pr ON true
+        )
+        SELECT r.exchange_id, {sums},
+               sum(CASE WHEN coalesce(r.service_tier, 'default') IN ('default', 'auto')
+                         AND r.endpoint <> 'responses.input_tokens' THEN {cost} END)
+                   AS cost_usd
+        FROM resp r
+        LEFT JOIN priced pr ON pr.model IS NOT DISTINCT FROM r.model
+                           AND pr.day IS NOT DISTINCT FROM r.day
+        GROUP BY r.exchange_id
+    """
+
+
+def ttft_sql(ids: Sequence[int] | None = None) -> str:
+    return f"""
+        SELECT exchange_id, min(t_ms) AS ttft_ms FROM events
+        WHERE {TTFT_WHERE} {_in_ids(ids)} GROUP BY exchange_id
+    """
+
+
+def findings_sql(ids: Sequence[int] | None = None) -> str:
+    return f"""
+        SELECT exchange_id, count(*) AS findings,
+               CASE max(CASE severity WHEN 'error' THEN 3 WHEN 'warning' THEN 2 ELSE 1 END)
+                    WHEN 3 THEN 'error' WHEN 2 THEN 'warning' ELSE 'info' END
+                   AS worst_severity
+        FROM findings WHERE true {_in_ids(ids)} GROUP BY exchange_id
+    """
+
+
+def thread_sql(threads: str = "threads") -> str:
+    """response_id -> thread_id; `threads` may name a temporary copy of the view."""
+    return f"SELECT response_id, any_value(thread_id) AS thread_id FROM {threads} GROUP BY 1"
+
+
+def view_sql(parts: set[str], ids: Sequence[int] | None = None, threads: str = "threads") -> str:
+    """The exchanges view with the computed parts asked for (all columns of `exchanges` first)."""
+    select = ["e.*"]
+    joins = []
+    if parts & {"tokens", "cost"}:
+        select.append(
+            "t.input_tokens, t.cached_tokens, t.output_tokens, t.reasoning_tokens, "
+            "t.total_tokens, t.cost_usd, t.response_status"
+        )
+        sql = tokens_sql(ids, with_cost="cost" in parts)
+        joins.append(f"LEFT JOIN ({sql}) t USING (exchange_id)")
+    if "ttft" in parts:
+        select.append("f1.ttft_ms")
+        joins.append(f"LEFT JOIN ({ttft_sql(ids)}) f1 USING (exchange_id)")
+    if "findings" in parts:
+        select.append("coalesce(f2.findings, 0) AS findings, f2.worst_severity")
+        joins.append(f"LEFT JOIN ({findings_sql(ids)}) f2 USING (exchange_id)")
+    if "thread" in parts:
+        select.append(
+            "coalesce(th.thread_id, e.conversation_id, e.response_id, "
+            "'exchange ' || e.exchange_id) AS thread_id"
+        )
+        joins.append(f"LEFT JOIN ({thread_sql(threads)}) th ON th.response_id = e.response_id")
+    where = f"WHERE true {_in_ids(ids, 'e.exchange_id')}" if ids is not None else ""
+    return f"SELECT {', '.join(select)} FROM exchanges e {' '.join(joins)} {where}"
+
+
+def group_key(group: str) -> str | None:
+    return {"capture": "capture_id", "thread": "thread_id"}.get(group)
+
+
+def order_by(spec: ListSpec) -> str:
+    direction = "DESC" if spec.descending else "ASC"
+    keys = []
+    group = group_key(spec.group)
+    if group:
+        keys.append(f"{group} {direction} NULLS LAST")
+    if spec.sort != "exchange_id":
+        keys.append(f"{spec.sort} {direction} NULLS LAST")
+    keys.append(f"exchange_id {direction}")
+    return ", ".join(keys)
+
+
+def where_sql(spec: ListSpec) -> tuple[str, list[object]]:
+    """The WHERE clause (user's filter, text search as a parameter) and its parameters."""
+    clauses, params = [], []
+    if spec.where.strip():
+        clauses.append(f"({spec.where})")
+    if spec.search.strip():
+        clauses.append(
+            "exchange_id IN (SELECT exchange_id FROM items WHERE contains(lower(text), lower(?)))"
+        )
+        params.append(spec.search.strip())
+    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def _parts(spec: ListSpec) -> set[str]:
+    parts = parts_needed(spec.where, spec.sort)
+    if spec.group == "thread":
+        parts.add("thread")
+    return parts
+
+
+def ids_sql(
+    spec: ListSpec, offset: int, limit: int, threads: str = "threads"
+) -> tuple[str, list[object]]:
+    """The exchange ids of one page (plus the group key when grouping), in display order."""
+    where, params = where_sql(spec)
+    group = group_key(spec.group)
+    extra = f", {group}" if group else ""
+    sql = (
+        f"SELECT exchange_id{extra} FROM ({view_sql(_parts(spec), threads=threads)}) x "
+        f"{where} ORDER BY {order_by(spec)} LIMIT {int(limit)} OFFSET {int(offset)}"
+    )
+    return sql, params
+
+
+def count_sql(spec: ListSpec, threads: str = "threads") -> tuple[str, list[object]]:
+    where, params = where_sql(spec)
+    parts = parts_needed(spec.where)
+    return f"SELECT count(*) FROM ({view_sql(parts, threads=threads)}) x {where}", params
+
+
+# What a row of the list holds, fetched for the ids of one page only.
+ROW_FIELDS = (
+    "exchange_id",
+    "capture_id",
+    "started_at",
+    "endpoint",
+    "method",
+    "model",
+    "status",
+    "input_tokens",
+    "cached_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "cost_usd",
+    "ttft_ms",
+    "duration_ms",
+    "findings",
+    "worst_severity",
+    "streamed",
+    "partial",
+    "aborted",
+    "error_code",
+    "response_id",
+    "capture_source",
+)
+
+
+def rows_sql(ids: Sequence[int]) -> str:
+    view = view_sql({"tokens", "cost", "ttft", "findings"}, ids)
+    fields = ", ".join(f"x.{f}" for f in ROW_FIELDS if f != "capture_source")
+    return (
+        f"SELECT {fields}, c.source AS capture_source FROM ({view}) x "
+        "LEFT JOIN captures c USING (capture_id)"
+    )
+
+
+def error_text(exc: BaseException) -> str:
+    """DuckDB's message without the echo of the (generated) query and its caret."""
+    text = str(exc).strip()
+    text = re.split(r"\n\s*\nLINE \d+:|\nLINE \d+:", text)[0]
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())

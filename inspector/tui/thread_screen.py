@@ -1,0 +1,141 @@
+"""A thread: the chain of responses (previous_response_id, or one conversation) as one
+timeline, with tokens and cost per turn and in total."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import duckdb
+from rich.console import Group
+from rich.markdown import Markdown
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from . import fmt
+from .fetch import Row, fetch_thread
+from .messages import ThreadLoaded
+from .query import error_text
+from .store import Store
+
+COLUMNS = (
+    "turn",
+    "time",
+    "exchange",
+    "model",
+    "status",
+    "in",
+    "cached",
+    "out",
+    "reason",
+    "cost $",
+    "total $",
+    "dur",
+    "input",
+)
+
+
+class ThreadScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,t", "app.pop_screen", "Back")]
+
+    def __init__(self, store: Store, exchange_id: int) -> None:
+        super().__init__()
+        self.store = store
+        self.exchange_id = exchange_id
+        self.turns: list[Row] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading the thread…", id="thread-title")
+        yield DataTable(id="turns", cursor_type="row", zebra_stripes=True)
+        with VerticalScroll(id="turn-scroll"):
+            yield Static(id="turn-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"thread of exchange {self.exchange_id}"
+        table = self.query_one(DataTable)
+        for name in COLUMNS:
+            table.add_column(name, key=name)
+        table.focus()
+        self.load()
+
+    @work(thread=True, exclusive=True)
+    def load(self) -> None:
+        try:
+            with self.store.cursor("aux") as cur:
+                data = fetch_thread(cur, self.exchange_id)
+        except duckdb.Error as exc:
+            self.post_message(ThreadLoaded(None, error_text(exc)))
+            return
+        self.post_message(ThreadLoaded(data))
+
+    def on_thread_loaded(self, message: ThreadLoaded) -> None:
+        title = self.query_one("#thread-title", Static)
+        if message.data is None:
+            title.update(f"✗ {message.error}")
+            return
+        data = message.data
+        self.turns = data.turns
+        if not data.turns:
+            title.update(f"Exchange {self.exchange_id} belongs to no thread (no response id).")
+            return
+        table = self.query_one(DataTable)
+        total = 0.0
+        selected = 0
+        for n, turn in enumerate(data.turns, start=1):
+            total += turn.get("cost_usd") or 0.0
+            if turn["exchange_id"] == self.exchange_id:
+                selected = n - 1
+            table.add_row(
+                str(n),
+                fmt.when(turn.get("started_at")),
+                str(turn["exchange_id"]),
+                turn.get("model") or "",
+                turn.get("status") or "",
+                Text(fmt.tokens(turn.get("input_tokens")), justify="right"),
+                Text(fmt.tokens(turn.get("cached_tokens")), justify="right"),
+                Text(fmt.tokens(turn.get("output_tokens")), justify="right"),
+                Text(fmt.tokens(turn.get("reasoning_tokens")), justify="right"),
+                Text(
+                    fmt.cost(turn.get("cost_usd"), turn.get("input_tokens") is None),
+                    justify="right",
+                ),
+                Text(fmt.cost(total), justify="right"),
+                Text(fmt.ms(turn.get("duration_ms")), justify="right"),
+                fmt.one_line(turn.get("input_text"), 60),
+            )
+        sums = {
+            k: sum(t.get(k) or 0 for t in data.turns)
+            for k in ("input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens")
+        }
+        title.update(
+            f"Thread {data.thread_id} · {len(data.turns)} turn(s) · in {sums['input_tokens']:,}"
+            f" (cached {sums['cached_tokens']:,}) · out {sums['output_tokens']:,} "
+            f"(reasoning {sums['reasoning_tokens']:,}) · ${fmt.cost(total) or '0'}"
+        )
+        table.move_cursor(row=selected)
+        self._show_turn(selected)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_turn(event.cursor_row)
+
+    def _show_turn(self, index: int) -> None:
+        if not 0 <= index < len(self.turns):
+            return
+        turn = self.turns[index]
+        parts = [
+            Text(
+                f"▌ turn {index + 1} · exchange {turn['exchange_id']} · {turn['response_id']}",
+                style="bold",
+            ),
+            Text("▌ input (last item)", style="bold cyan"),
+            Markdown(turn.get("input_text") or "*(no text)*"),
+            Text("▌ output", style="bold green"),
+            Markdown(turn.get("output_text") or "*(no text)*"),
+        ]
+        self.query_one("#turn-body", Static).update(Group(*parts))
