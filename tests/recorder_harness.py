@@ -1,4 +1,4 @@
-"""End-to-end harness: a real `respdeck record` process (mitmdump inside) before a local upstream."""
+"""End-to-end harness: a real `respdeck record` process (mitmdump inside) and its database."""
 
 from __future__ import annotations
 

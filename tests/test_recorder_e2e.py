@@ -11,7 +11,6 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
@@ -168,7 +167,8 @@ def test_sdk_gets_the_same_through_the_recorder_and_it_is_all_stored(
             )
             assert events[0][0] > 0, exchange.source
     usage = recorder.query(
-        f"SELECT count(*), sum(input_tokens), sum(output_tokens) FROM usage WHERE exchange_id > {before}"
+        "SELECT count(*), sum(input_tokens), sum(output_tokens) FROM usage "
+        f"WHERE exchange_id > {before}"
     )[0]
     assert usage[0] >= 8 and usage[1] > 0 and usage[2] > 0
     items = recorder.query(f"SELECT count(DISTINCT type) FROM items WHERE exchange_id > {before}")[
@@ -248,7 +248,8 @@ def test_websocket_mode_is_recorded(direct: ReplayUpstream, recorder: Recorder) 
     )
     assert rows[0][1] == "responses.websocket"
     events = recorder.query(
-        f"SELECT count(*), count(*) FILTER (WHERE from_client) FROM events WHERE exchange_id = {rows[0][0]}"
+        "SELECT count(*), count(*) FILTER (WHERE from_client) FROM events "
+        f"WHERE exchange_id = {rows[0][0]}"
     )[0]
     assert events[0] == len(sent) + len(proxied) and events[1] == len(sent)
 
