@@ -963,7 +963,7 @@ class Har:
             ratelimit=ratelimit,
             extra=extra,
         )
-        return self.add(
+        entry = self.add(
             method,
             API + path,
             req_body,
@@ -976,6 +976,9 @@ class Har:
             mime="text/event-stream; charset=utf-8",
             decoded_size=decoded,
         )
+        if cut is not None:  # the connection dropped: replay must drop it too
+            entry["response"]["content"]["_truncated"] = True
+        return entry
 
     def document(self) -> Json:
         log: Json = {
@@ -2210,7 +2213,8 @@ Prompts, answers, ids and API keys are made up (keys are obviously fake `sk-test
 objects, headers, timings) follow real traffic. HAR files carry respdeck's stream-timing extension:
 `response.content.text` is the exact raw body (`encoding: "base64"` when binary) and
 `response.content._chunks` is `[[offset_ms, size], ...]` per network chunk, offsets since the
-request started, sizes over the raw body.
+request started, sizes over the raw body; `response.content._truncated: true` marks a body cut
+short by a dropped connection.
 
 | file | contents |
 |---|---|
