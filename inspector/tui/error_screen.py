@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 
 class ErrorScreen(Screen[None]):
@@ -19,7 +19,7 @@ class ErrorScreen(Screen[None]):
         self.error = error
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Static("respdeck", classes="title-bar")
         with Center(), Vertical(id="error-box"):
             yield Static("Cannot open the database", id="error-title")
             yield Static(self.error, id="error-text", markup=False)

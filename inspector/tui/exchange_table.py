@@ -125,10 +125,15 @@ class ExchangeTable(ScrollView, can_focus=True):
     # -- data -------------------------------------------------------------------------------
 
     def reset(
-        self, spec: ListSpec, total: int, pages: dict[int, list[Row]], cursor: int | None = None
+        self,
+        spec: ListSpec,
+        total: int,
+        pages: dict[int, list[Row]],
+        follow: int | None = None,
     ) -> int:
-        """New query results: the old pages are dropped. The cursor goes to `cursor`, or to
-        the top when None. Returns the new generation."""
+        """New query results: the old pages are dropped. The cursor goes back to the top, or,
+        with `follow` (an exchange id), stays on that exchange if it is in `pages` (else on
+        the same line); the view moves with it. Returns the new generation."""
         self.generation += 1
         self.spec = spec
         self.total = total
@@ -136,10 +141,21 @@ class ExchangeTable(ScrollView, can_focus=True):
         self._asked = ()
         self._layout_columns()
         self.virtual_size = Size(sum(self._widths) + len(self._widths), total + 1)
-        if cursor is None:
+        if follow is None:
             self._highlighted = None
             self.scroll_to(0, 0, animate=False, immediate=True)
-        self.cursor = cursor or 0
+            self.cursor = 0
+        else:
+            cursor = self.cursor
+            for page, rows in self._pages.items():
+                for offset, row in enumerate(rows):
+                    if row["exchange_id"] == follow:
+                        cursor = page * self.PAGE_SIZE + offset
+            if cursor != self.cursor:
+                self.scroll_to(
+                    y=max(self.scroll_y + cursor - self.cursor, 0), animate=False, immediate=True
+                )
+            self.cursor = cursor
         self.refresh()
         return self.generation
 

@@ -10,7 +10,8 @@ import duckdb
 from addon.store.prices import price_join_sql
 from inspector.usage_cmd import usage_sql
 
-from .query import ROW_FIELDS, ListSpec, count_sql, ids_sql, rows_sql
+from .query import ROW_FIELDS, ListSpec, count_sql, ids_sql, literal, rows_sql
+from .store import Query
 
 Row = dict[str, Any]
 THREAD_MAP = "respdeck_thread_map"  # a temporary copy of the threads view, per list cursor
@@ -21,7 +22,7 @@ def _dicts(result: duckdb.DuckDBPyConnection) -> list[Row]:
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
 
-def build_thread_map(cur: duckdb.DuckDBPyConnection) -> None:
+def build_thread_map(cur: Query) -> None:
     """The threads view is recursive over every response: computed once, not once per page."""
     cur.execute(
         f"CREATE OR REPLACE TEMP TABLE {THREAD_MAP} AS "
@@ -29,13 +30,12 @@ def build_thread_map(cur: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def count_rows(cur: duckdb.DuckDBPyConnection, spec: ListSpec, threads: str) -> int:
-    sql, params = count_sql(spec, threads)
-    row = cur.execute(sql, params).fetchone()
+def count_rows(cur: Query, spec: ListSpec, threads: str) -> int:
+    row = cur.execute(count_sql(spec, threads)).fetchone()
     return int(row[0]) if row else 0
 
 
-def fetch_rows(cur: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, Row]:
+def fetch_rows(cur: Query, ids: list[int]) -> dict[int, Row]:
     """The displayed columns of these exchanges, by id."""
     if not ids:
         return {}
@@ -43,12 +43,9 @@ def fetch_rows(cur: duckdb.DuckDBPyConnection, ids: list[int]) -> dict[int, Row]
     return {row[0]: dict(zip(ROW_FIELDS, row, strict=True)) for row in result.fetchall()}
 
 
-def fetch_page(
-    cur: duckdb.DuckDBPyConnection, spec: ListSpec, offset: int, limit: int, threads: str
-) -> list[Row]:
+def fetch_page(cur: Query, spec: ListSpec, offset: int, limit: int, threads: str) -> list[Row]:
     """One page of the list, in display order; each row has a `group` value when grouping."""
-    sql, params = ids_sql(spec, offset, limit, threads)
-    keyed = cur.execute(sql, params).fetchall()
+    keyed = cur.execute(ids_sql(spec, offset, limit, threads)).fetchall()
     rows = fetch_rows(cur, [k[0] for k in keyed])
     page = []
     for key in keyed:
@@ -77,12 +74,24 @@ class Detail:
     def exchange_id(self) -> int:
         return int(self.exchange["exchange_id"])
 
+    @property
+    def state(self) -> tuple[Any, ...]:
+        """What the live poll compares (see `poll`) to know this detail is out of date."""
+        ex = self.exchange
+        return (
+            len(self.events),
+            len(self.items),
+            len(self.responses),
+            ex.get("duration_ms"),
+            ex.get("partial"),
+            ex.get("status"),
+        )
 
-def fetch_detail(
-    cur: duckdb.DuckDBPyConnection, exchange_id: int, row: Row | None = None
-) -> Detail | None:
+
+def fetch_detail(cur: Query, exchange_id: int, row: Row | None = None) -> Detail | None:
     """The detail of one exchange; `row` is its list row when the caller has it already."""
-    exchange = _dicts(cur.execute("SELECT * FROM exchanges WHERE exchange_id = ?", [exchange_id]))
+    exchange_id = int(exchange_id)
+    exchange = _dicts(cur.execute(f"SELECT * FROM exchanges WHERE exchange_id = {exchange_id}"))
     if not exchange:
         return None
     ex = exchange[0]
@@ -90,52 +99,49 @@ def fetch_detail(
         row = fetch_rows(cur, [exchange_id]).get(exchange_id, {})
     detail = Detail(exchange=ex, row=row)
     captures = _dicts(
-        cur.execute("SELECT * FROM captures WHERE capture_id = ?", [ex["capture_id"]])
+        cur.execute(f"SELECT * FROM captures WHERE capture_id = {literal(ex['capture_id'])}")
     )
     detail.capture = captures[0] if captures else None
     detail.responses = _dicts(
-        cur.execute("SELECT * FROM responses WHERE exchange_id = ?", [exchange_id])
+        cur.execute(f"SELECT * FROM responses WHERE exchange_id = {exchange_id}")
     )
     detail.items = _dicts(
         cur.execute(
-            "SELECT * FROM items WHERE exchange_id = ? "
+            f"SELECT * FROM items WHERE exchange_id = {exchange_id} "
             "ORDER BY CASE direction WHEN 'input' THEN 0 WHEN 'output' THEN 1 ELSE 2 END, "
-            "position",
-            [exchange_id],
+            "position"
         )
     )
     detail.events = _dicts(
         cur.execute(
             "SELECT idx, sequence_number, t_ms, type, output_index, item_id, content_index, "
-            "delta, from_client FROM events WHERE exchange_id = ? ORDER BY idx",
-            [exchange_id],
+            f"delta, from_client FROM events WHERE exchange_id = {exchange_id} ORDER BY idx"
         )
     )
     detail.findings = _dicts(
         cur.execute(
             'SELECT code, severity, message, "where", event_index, sequence_number, path '
-            "FROM findings WHERE exchange_id = ? ORDER BY event_index NULLS FIRST, code",
-            [exchange_id],
+            f"FROM findings WHERE exchange_id = {exchange_id} "
+            "ORDER BY event_index NULLS FIRST, code"
         )
     )
     call_ids = sorted({i["call_id"] for i in detail.items if i.get("call_id")})
     if call_ids:
-        marks = ", ".join("?" for _ in call_ids)
+        marks = ", ".join(literal(c) for c in call_ids)
         detail.related = _dicts(
             cur.execute(
                 "SELECT exchange_id, direction, type, call_id, name, text, status, raw "
-                f"FROM items WHERE call_id IN ({marks}) AND exchange_id <> ? "
-                "ORDER BY exchange_id, position",
-                [*call_ids, exchange_id],
+                f"FROM items WHERE call_id IN ({marks}) AND exchange_id <> {exchange_id} "
+                "ORDER BY exchange_id, position"
             )
         )
     model = ex.get("model") or next((r["model"] for r in detail.responses if r["model"]), None)
     if model:
         price = _dicts(
             cur.execute(
-                "SELECT pr.* FROM (SELECT ?::VARCHAR AS model, ?::TIMESTAMPTZ AS at) k "
-                f"LEFT JOIN LATERAL ({price_join_sql('k.model', 'k.at')}) pr ON true",
-                [model, ex.get("started_at")],
+                f"SELECT pr.* FROM (SELECT {literal(model)}::VARCHAR AS model, "
+                f"{literal(ex.get('started_at'))}::TIMESTAMPTZ AS at) k "
+                f"LEFT JOIN LATERAL ({price_join_sql('k.model', 'k.at')}) pr ON true"
             )
         )
         detail.price = price[0] if price and price[0].get("price_model") else None
@@ -148,19 +154,19 @@ class Poll:
 
     count: int
     max_id: int | None
-    selected: tuple[Any, ...] | None = None
+    selected_id: int | None = None
+    selected: tuple[Any, ...] | None = None  # as Detail.state
 
 
-def poll(cur: duckdb.DuckDBPyConnection, selected: int | None) -> Poll:
+def poll(cur: Query, selected: int | None) -> Poll:
     row = cur.execute("SELECT count(*), max(exchange_id) FROM exchanges").fetchone()
-    result = Poll(int(row[0]) if row else 0, row[1] if row else None)
+    result = Poll(int(row[0]) if row else 0, row[1] if row else None, selected)
     if selected is not None:
         result.selected = cur.execute(
-            "SELECT (SELECT count(*) FROM events WHERE exchange_id = $id), "
-            "(SELECT count(*) FROM items WHERE exchange_id = $id), "
-            "(SELECT count(*) FROM responses WHERE exchange_id = $id), "
-            "duration_ms, partial, status FROM exchanges WHERE exchange_id = $id",
-            {"id": selected},
+            f"SELECT (SELECT count(*) FROM events WHERE exchange_id = {int(selected)}), "
+            f"(SELECT count(*) FROM items WHERE exchange_id = {int(selected)}), "
+            f"(SELECT count(*) FROM responses WHERE exchange_id = {int(selected)}), "
+            f"duration_ms, partial, status FROM exchanges WHERE exchange_id = {int(selected)}"
         ).fetchone()
     return result
 
@@ -172,37 +178,35 @@ class ThreadData:
     turns: list[Row] = field(default_factory=list)
 
 
-def _walk(cur: duckdb.DuckDBPyConnection, response_id: str) -> set[str]:
+def _walk(cur: Query, response_id: str) -> set[str]:
     """The response ids chained with `response_id` by previous_response_id, both ways."""
     seen = {response_id}
     frontier = [response_id]
     while frontier and len(seen) < 5000:  # up the chain, one turn per query
         rows = cur.execute(
-            "SELECT DISTINCT previous_response_id FROM responses WHERE response_id = ? "
-            "AND previous_response_id IS NOT NULL",
-            [frontier.pop()],
+            "SELECT DISTINCT previous_response_id FROM responses "
+            f"WHERE response_id = {literal(frontier.pop())} AND previous_response_id IS NOT NULL"
         ).fetchall()
         frontier += [r[0] for r in rows if r[0] not in seen]
         seen.update(r[0] for r in rows)
     frontier = list(seen)
     while frontier and len(seen) < 5000:  # and down to every descendant
-        marks = ", ".join("?" for _ in frontier)
+        marks = ", ".join(literal(r) for r in frontier)
         rows = cur.execute(
             f"SELECT DISTINCT response_id FROM responses WHERE previous_response_id IN ({marks}) "
-            "AND response_id IS NOT NULL",
-            frontier,
+            "AND response_id IS NOT NULL"
         ).fetchall()
         frontier = [r[0] for r in rows if r[0] not in seen]
         seen.update(frontier)
     return seen
 
 
-def fetch_thread(cur: duckdb.DuckDBPyConnection, exchange_id: int) -> ThreadData:
+def fetch_thread(cur: Query, exchange_id: int) -> ThreadData:
     """The turns of the thread (previous_response_id chain or conversation) of an exchange."""
     row = cur.execute(
         "SELECT response_id, coalesce(conversation_id, (SELECT any_value(conversation_id) "
-        "FROM responses WHERE exchange_id = $id)) FROM exchanges WHERE exchange_id = $id",
-        {"id": exchange_id},
+        f"FROM responses WHERE exchange_id = {int(exchange_id)})) FROM exchanges "
+        f"WHERE exchange_id = {int(exchange_id)}"
     ).fetchone()
     data = ThreadData(exchange_id, None)
     if row is None or (row[0] is None and row[1] is None):
@@ -213,15 +217,14 @@ def fetch_thread(cur: duckdb.DuckDBPyConnection, exchange_id: int) -> ThreadData
         ids |= {
             r[0]
             for r in cur.execute(
-                "SELECT DISTINCT response_id FROM responses WHERE conversation_id = ? "
-                "AND response_id IS NOT NULL",
-                [conversation],
+                "SELECT DISTINCT response_id FROM responses "
+                f"WHERE conversation_id = {literal(conversation)} AND response_id IS NOT NULL"
             ).fetchall()
         }
     data.thread_id = conversation or (min(ids) if ids else None)
     if not ids:
         return data
-    marks = ", ".join("?" for _ in ids)
+    marks = ", ".join(literal(r) for r in sorted(ids))
     data.turns = _dicts(
         cur.execute(
             f"""
@@ -246,8 +249,7 @@ def fetch_thread(cur: duckdb.DuckDBPyConnection, exchange_id: int) -> ThreadData
                 ORDER BY (e.endpoint IN ('responses.create', 'responses.websocket')) DESC,
                          r.output_tokens IS NOT NULL DESC, e.started_at DESC) = 1
             ORDER BY e.started_at, e.exchange_id
-            """,
-            sorted(ids),
+            """
         )
     )
     return data
@@ -259,10 +261,10 @@ class UsageData:
     by_day: list[Row]
 
 
-def fetch_usage(cur: duckdb.DuckDBPyConnection) -> UsageData:
+def fetch_usage(cur: Query) -> UsageData:
     """Tokens and cost by model and by day: the same SQL as `respdeck usage`."""
     out = []
     for by in ("model", "day"):
-        sql, params = usage_sql(by, None)
-        out.append(_dicts(cur.execute(sql, params)))
+        sql, _ = usage_sql(by, None)  # no parameters without --since
+        out.append(_dicts(cur.execute(sql)))
     return UsageData(by_model=out[0], by_day=out[1])

@@ -14,7 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from .detail import TABS, DetailPane
@@ -31,7 +31,7 @@ from .messages import (
     StoreOpened,
 )
 from .query import COLUMN_KEYS, COLUMNS, GROUPS, ListSpec, error_text, parts_needed
-from .store import Store
+from .store import Query, Store
 
 if TYPE_CHECKING:
     from .app import BrowseApp
@@ -62,15 +62,15 @@ class MainScreen(Screen[None]):
         self.store = store
         self.spec = ListSpec()  # the last filter that worked
         self.version: tuple[int, int | None] | None = None  # (count, max id) last seen live
-        self.selected_state: tuple[object, ...] | None = None
         self._polling = False
+        self._reopening = False
 
     @property
     def browse_app(self) -> BrowseApp:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Static("", id="title", classes="title-bar", markup=False)
         yield FilterBar(id="filter")
         yield Static("", id="status")
         yield ExchangeTable(id="list")
@@ -89,8 +89,10 @@ class MainScreen(Screen[None]):
     def filter_bar(self) -> FilterBar:
         return self.query_one(FilterBar)
 
+    def watch_sub_title(self, sub_title: str) -> None:
+        self.query_one("#title", Static).update(f"respdeck · {sub_title}")
+
     def on_mount(self) -> None:
-        self.title = "respdeck"
         self.sub_title = self.store.label
         self.filter_bar.clear_error()
         self.table.focus()
@@ -100,25 +102,31 @@ class MainScreen(Screen[None]):
 
     # -- the list ---------------------------------------------------------------------------
 
-    def _threads(self, cur: duckdb.DuckDBPyConnection, spec: ListSpec) -> str:
-        if spec.group != "thread" and "thread" not in parts_needed(spec.where):
+    def _threads(self, cur: Query, spec: ListSpec) -> str:
+        """Where thread ids come from: a temporary copy of the threads view, made once per
+        data version (a live recorder runs the view itself: nothing is kept there)."""
+        if self.store.live or (spec.group != "thread" and "thread" not in parts_needed(spec.where)):
             return "threads"
         if self.store.thread_map_version != (self.version, id(cur)):
             build_thread_map(cur)
             self.store.thread_map_version = (self.version, id(cur))
         return THREAD_MAP
 
-    def load_list(self, spec: ListSpec, keep_cursor: bool = False, shift: int = 0) -> None:
-        """Query again: from the top, or keeping the cursor (moved by `shift` rows)."""
+    def load_list(self, spec: ListSpec, keep_cursor: bool = False) -> None:
+        """Query again: from the top, or staying on the selected exchange (live updates)."""
         size = ExchangeTable.PAGE_SIZE
         table = self.table
-        cursor = table.cursor + shift if keep_cursor else 0
-        first = int(table.scroll_y) + shift if keep_cursor else 0
-        pages = sorted({first // size, (first + table.size.height) // size, cursor // size})
-        self._query(spec, pages, cursor if keep_cursor else None)
+        selected = table.selected if keep_cursor else None
+        if selected is None:
+            self._query(spec, [0], None)
+            return
+        first, cursor = int(table.scroll_y), table.cursor
+        pages = {first // size, (first + table.size.height) // size}
+        pages |= {max(cursor // size + d, 0) for d in (-1, 0, 1)}
+        self._query(spec, sorted(pages), int(selected["exchange_id"]))
 
     @work(thread=True, exclusive=True, group="list")
-    def _query(self, spec: ListSpec, pages: list[int], cursor: int | None) -> None:
+    def _query(self, spec: ListSpec, pages: list[int], follow: int | None) -> None:
         worker = get_current_worker()
         size = ExchangeTable.PAGE_SIZE
         try:
@@ -137,7 +145,7 @@ class MainScreen(Screen[None]):
                 self.post_message(ListFailed(spec, error_text(exc)))
             return
         if not worker.is_cancelled:
-            self.post_message(ListLoaded(spec, total, loaded, cursor))
+            self.post_message(ListLoaded(spec, total, loaded, follow))
 
     @work(thread=True, exclusive=True, group="pages")
     def load_pages(self, spec: ListSpec, generation: int, pages: tuple[int, ...]) -> None:
@@ -157,7 +165,7 @@ class MainScreen(Screen[None]):
     def on_list_loaded(self, message: ListLoaded) -> None:
         self.spec = message.spec
         self.filter_bar.clear_error()
-        self.table.reset(message.spec, message.total, message.pages, message.cursor)
+        self.table.reset(message.spec, message.total, message.pages, message.follow)
         self._update_status()
         if message.total == 0:
             self.detail.show(
@@ -198,7 +206,6 @@ class MainScreen(Screen[None]):
     def on_exchange_table_highlighted(self, message: ExchangeTable.Highlighted) -> None:
         if message.row is None:
             return
-        self.selected_state = None
         self.load_detail(int(message.row["exchange_id"]), message.row)
 
     @work(thread=True, exclusive=True, group="detail")
@@ -227,7 +234,7 @@ class MainScreen(Screen[None]):
     # -- live -------------------------------------------------------------------------------
 
     def poll_tick(self) -> None:
-        if not self._polling:
+        if not self._polling and not self._reopening:
             self._polling = True
             selected = self.table.selected
             self.run_poll(int(selected["exchange_id"]) if selected else None)
@@ -247,22 +254,22 @@ class MainScreen(Screen[None]):
         result = message.result
         version = (result.count, result.max_id)
         if self.version is not None and version != self.version:
-            spec = self.spec
-            newest_first = spec.sort == "started_at" and spec.descending and spec.group == "none"
-            shift = 0
-            if newest_first and self.table.cursor > 0 and result.count > self.version[0]:
-                shift = result.count - self.version[0]  # new rows above: stay on the same row
-            self.load_list(self.spec, keep_cursor=True, shift=shift)
+            self.load_list(self.spec, keep_cursor=True)
         self.version = version
-        if result.selected is not None and result.selected != self.selected_state:
-            if self.selected_state is not None:
-                selected = self.table.selected
-                if selected is not None:
-                    self.load_detail(int(selected["exchange_id"]), None)
-            self.selected_state = result.selected
+        detail = self.detail.detail
+        if (
+            detail is not None
+            and result.selected is not None
+            and result.selected_id == detail.exchange_id
+            and result.selected != detail.state
+        ):
+            self.load_detail(detail.exchange_id, None)  # it grew: a stream still arriving
 
     def on_store_lost(self, message: StoreLost) -> None:
         self._polling = False
+        if self._reopening:
+            return
+        self._reopening = True
         self.query_one("#status", Static).update(f"✗ {message.error}: reopening…")
         self.reopen()
 
@@ -278,6 +285,7 @@ class MainScreen(Screen[None]):
         self.post_message(StoreOpened(store))
 
     def on_store_opened(self, message: StoreOpened) -> None:
+        self._reopening = False  # if it failed, the next poll fails too and tries again
         if message.store is None:
             self.query_one("#status", Static).update(f"✗ {message.error}")
             return

@@ -13,13 +13,13 @@ class ListLoaded(Message):
     """A query's row count and first pages."""
 
     def __init__(
-        self, spec: ListSpec, total: int, pages: dict[int, list[Row]], cursor: int | None
+        self, spec: ListSpec, total: int, pages: dict[int, list[Row]], follow: int | None
     ) -> None:
         super().__init__()
         self.spec = spec
         self.total = total
         self.pages = pages
-        self.cursor = cursor  # None: back to the top
+        self.follow = follow  # the exchange the cursor stays on; None: back to the top
 
 
 class ListFailed(Message):

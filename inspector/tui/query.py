@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from addon.store.prices import cost_usd_sql, price_join_sql
 
@@ -195,17 +196,32 @@ def order_by(spec: ListSpec) -> str:
     return ", ".join(keys)
 
 
-def where_sql(spec: ListSpec) -> tuple[str, list[object]]:
-    """The WHERE clause (user's filter, text search as a parameter) and its parameters."""
-    clauses, params = [], []
+def literal(value: object) -> str:
+    """A value as a SQL literal (queries are sent whole, without parameters, to a live
+    recorder, so every value is inlined through here)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return f"TIMESTAMPTZ '{value.isoformat()}'"
+    text = str(value).replace("\x00", "")
+    return "'" + text.replace("'", "''") + "'"
+
+
+def where_sql(spec: ListSpec) -> str:
+    """The WHERE clause: the user's filter, and the text search."""
+    clauses = []
     if spec.where.strip():
         clauses.append(f"({spec.where})")
     if spec.search.strip():
         clauses.append(
-            "exchange_id IN (SELECT exchange_id FROM items WHERE contains(lower(text), lower(?)))"
+            "exchange_id IN (SELECT exchange_id FROM items "
+            f"WHERE contains(lower(text), lower({literal(spec.search.strip())})))"
         )
-        params.append(spec.search.strip())
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+    return ("WHERE " + " AND ".join(clauses)) if clauses else ""
 
 
 def _parts(spec: ListSpec) -> set[str]:
@@ -215,24 +231,19 @@ def _parts(spec: ListSpec) -> set[str]:
     return parts
 
 
-def ids_sql(
-    spec: ListSpec, offset: int, limit: int, threads: str = "threads"
-) -> tuple[str, list[object]]:
+def ids_sql(spec: ListSpec, offset: int, limit: int, threads: str = "threads") -> str:
     """The exchange ids of one page (plus the group key when grouping), in display order."""
-    where, params = where_sql(spec)
     group = group_key(spec.group)
     extra = f", {group}" if group else ""
-    sql = (
+    return (
         f"SELECT exchange_id{extra} FROM ({view_sql(_parts(spec), threads=threads)}) x "
-        f"{where} ORDER BY {order_by(spec)} LIMIT {int(limit)} OFFSET {int(offset)}"
+        f"{where_sql(spec)} ORDER BY {order_by(spec)} LIMIT {int(limit)} OFFSET {int(offset)}"
     )
-    return sql, params
 
 
-def count_sql(spec: ListSpec, threads: str = "threads") -> tuple[str, list[object]]:
-    where, params = where_sql(spec)
+def count_sql(spec: ListSpec, threads: str = "threads") -> str:
     parts = parts_needed(spec.where)
-    return f"SELECT count(*) FROM ({view_sql(parts, threads=threads)}) x {where}", params
+    return f"SELECT count(*) FROM ({view_sql(parts, threads=threads)}) x {where_sql(spec)}"
 
 
 # What a row of the list holds, fetched for the ids of one page only.

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 
 from . import fmt
 from .fetch import Row, fetch_thread
@@ -49,7 +49,7 @@ class ThreadScreen(Screen[None]):
         self.turns: list[Row] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Static(f"respdeck · thread of exchange {self.exchange_id}", classes="title-bar")
         yield Static("Loading the thread…", id="thread-title")
         yield DataTable(id="turns", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="turn-scroll"):
@@ -57,7 +57,6 @@ class ThreadScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = f"thread of exchange {self.exchange_id}"
         table = self.query_one(DataTable)
         for name in COLUMNS:
             table.add_column(name, key=name)

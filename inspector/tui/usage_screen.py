@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Sparkline, Static
+from textual.widgets import Footer, Sparkline, Static
 
 from . import fmt
 from .charts import bar
@@ -71,7 +71,7 @@ class UsageScreen(Screen[None]):
         self.store = store
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Static("respdeck · usage", classes="title-bar")
         yield Static("Loading usage…", id="usage-totals")
         yield Static("cost per day", id="spark-label")
         yield Sparkline([], id="usage-spark")
@@ -83,7 +83,6 @@ class UsageScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = "usage"
         self.load()
 
     @work(thread=True, exclusive=True)
