@@ -277,7 +277,7 @@ class ExchangeTable(ScrollView, can_focus=True):
         return self.spec.group != "none"
 
     def _layout_columns(self) -> None:
-        width = max(self.size.width, 60)
+        width = max(self.scrollable_content_region.width, 60)
         fixed = sum(c.width for c in COLUMNS) + len(COLUMNS) + (GROUP_WIDTH + 1) * self._grouped
         flex = [c for c in COLUMNS if not c.width]
         share = max((width - fixed) // max(len(flex), 1), MIN_FLEX)

@@ -13,20 +13,17 @@ from textual.widgets import Markdown
 HELP = """\
 # respdeck browse
 
-| key | |
-| --- | --- |
-| ↑ ↓ PgUp PgDn Home End | move in the list (rows load a page at a time) |
-| Enter | go into the detail; Esc comes back |
-| `/` | filter: a SQL `WHERE` over the exchanges view; Enter applies |
-| `f` | search the text of input and output items |
-| `s` / `r` / click a header | sort by the next column / reverse / by that column |
-| `g` | group by capture, by thread, or not |
-| `1`…`6` | detail tabs: Conversation, Events, Usage & timing, Request, Raw, Findings |
-| `t` | thread view of the selected exchange |
-| `u` | usage charts: tokens and cost by model and by day |
-| `e` / `c` | export the selected exchange as JSON / as a curl command |
-| ctrl+p | command palette |
-| `q` | quit |
+- **↑ ↓ PgUp PgDn Home End**: move in the list (rows load a page at a time)
+- **Enter**: go into the detail; **Esc** comes back to the list
+- **/**: filter, a SQL `WHERE` over the exchanges view; Enter applies it
+- **f**: search the text of input and output items
+- **s**, **r**, a click on a header: sort by the next column, reverse, sort by that column
+- **g**: group by capture, by thread, or not at all
+- **1** … **6**: detail tabs Conversation, Events, Usage & timing, Request, Raw, Findings
+- **t**: the thread of the selected exchange (its chain of responses)
+- **u**: usage charts, tokens and cost by model and by day
+- **e**, **c**: export the selected exchange as JSON, or as a curl command
+- **ctrl+p**: the command palette; **q**: quit
 
 ## The filter
 

@@ -185,11 +185,13 @@ def group_key(group: str) -> str | None:
 
 
 def order_by(spec: ListSpec) -> str:
+    """Groups in the order of their latest exchange (time, in the chosen direction), then
+    rows by the sort column; exchange_id last, so that pages never overlap."""
     direction = "DESC" if spec.descending else "ASC"
     keys = []
     group = group_key(spec.group)
     if group:
-        keys.append(f"{group} {direction} NULLS LAST")
+        keys.append(f"group_at {direction} NULLS LAST, {group} {direction}")
     if spec.sort != "exchange_id":
         keys.append(f"{spec.sort} {direction} NULLS LAST")
     keys.append(f"exchange_id {direction}")
@@ -234,7 +236,10 @@ def _parts(spec: ListSpec) -> set[str]:
 def ids_sql(spec: ListSpec, offset: int, limit: int, threads: str = "threads") -> str:
     """The exchange ids of one page (plus the group key when grouping), in display order."""
     group = group_key(spec.group)
-    extra = f", {group}" if group else ""
+    extra = ""
+    if group:
+        at = "max" if spec.descending else "min"
+        extra = f", {group}, {at}(started_at) OVER (PARTITION BY {group}) AS group_at"
     return (
         f"SELECT exchange_id{extra} FROM ({view_sql(_parts(spec), threads=threads)}) x "
         f"{where_sql(spec)} ORDER BY {order_by(spec)} LIMIT {int(limit)} OFFSET {int(offset)}"

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
@@ -75,11 +75,9 @@ class UsageScreen(Screen[None]):
         yield Static("Loading usage…", id="usage-totals")
         yield Static("cost per day", id="spark-label")
         yield Sparkline([], id="usage-spark")
-        with Horizontal(id="usage-tables"):
-            with VerticalScroll():
-                yield Static(id="usage-by-model")
-            with VerticalScroll():
-                yield Static(id="usage-by-day")
+        with VerticalScroll(id="usage-tables"):
+            yield Static(id="usage-by-model")
+            yield Static(id="usage-by-day")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -104,7 +102,7 @@ class UsageScreen(Screen[None]):
 
     def show(self, data: UsageData) -> None:
         models, total = data.by_model[:-1], data.by_model[-1:] or [{}]
-        days = data.by_day[:-1]
+        days = [d for d in data.by_day[:-1] if d.get("day") != "(no time)"]
         t = total[0]
         unpriced = f", {t['unpriced']} unpriced" if t.get("unpriced") else ""
         self.query_one("#usage-totals", Static).update(
@@ -120,4 +118,6 @@ class UsageScreen(Screen[None]):
         label = f"cost per day, {days[0]['day']} … {days[-1]['day']}" if days else "no usage"
         self.query_one("#spark-label", Static).update(label)
         self.query_one("#usage-by-model", Static).update(usage_table(models, "model", "By model"))
-        self.query_one("#usage-by-day", Static).update(usage_table(days, "day", "By day"))
+        self.query_one("#usage-by-day", Static).update(
+            usage_table(data.by_day[:-1], "day", "\nBy day (UTC)")
+        )
