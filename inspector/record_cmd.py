@@ -18,11 +18,12 @@ from types import FrameType
 
 import click
 
-from addon.recorder.ingest import Ingester, IngestStats
+from addon.recorder.ingest import IngestStats
 from addon.recorder.journal import journal_dir_for, run_name
 from addon.recorder.spool import ProxyStatus, read_status
 from addon.store.db import db_path
 
+from .ingest_process import IngestProcess
 from .proxy_process import ProxyConfig, ProxyError, ProxyProcess, validate_mode, with_env
 
 
@@ -52,8 +53,8 @@ def status_line(stats: IngestStats, proxy: ProxyStatus | None) -> str:
 class StatusPrinter:
     """A status line redrawn in place on a terminal; on a pipe, a line when something changed."""
 
-    def __init__(self, stats: IngestStats, status_file: Path, enabled: bool) -> None:
-        self.stats, self.status_file, self.enabled = stats, status_file, enabled
+    def __init__(self, ingest: IngestProcess, status_file: Path, enabled: bool) -> None:
+        self.ingest, self.status_file, self.enabled = ingest, status_file, enabled
         self.tty = sys.stderr.isatty()
         self._stop = threading.Event()
         self._last = ""
@@ -64,7 +65,7 @@ class StatusPrinter:
             self._thread.start()
 
     def line(self) -> str:
-        return status_line(self.stats, read_status(self.status_file))
+        return status_line(self.ingest.stats(), read_status(self.status_file))
 
     def _run(self) -> None:
         interval = 0.5 if self.tty else 2.0
@@ -163,10 +164,11 @@ def record(
 
 
 def _record(config: ProxyConfig, command: list[str]) -> int:
-    ingester = Ingester(config.db, config.journal, config.run, upstream=config.upstream)
-    if not ingester.open():
+    ingest = IngestProcess(config)
+    opened = ingest.start()
+    if opened.state == "failed":
         click.echo(
-            f"respdeck: WARNING: cannot store into the database ({ingester.stats.db_error}); "
+            f"respdeck: WARNING: cannot store into the database ({opened.db_error}); "
             f"recording to the journal {config.journal} only: the next `respdeck record` "
             "that can open the database stores it",
             err=True,
@@ -182,18 +184,12 @@ def _record(config: ProxyConfig, command: list[str]) -> int:
         try:
             proxy.start()
         except ProxyError as exc:
-            ingester.close()
+            ingest.stop()
             raise click.ClickException(str(exc)) from exc
-        stop_ingest = threading.Event()
-        ingest_thread = threading.Thread(
-            target=_ingest, args=(ingester, stop_ingest), name="respdeck-ingest", daemon=True
-        )
-        if ingester.writer is not None:
-            ingest_thread.start()
         env = config.client_env()
         status_file = config.journal / (config.run.removesuffix(".rdj") + ".status.json")
-        printer = StatusPrinter(ingester.stats, status_file, enabled=not command)
-        _announce(config, env, ingester, quiet=bool(command))
+        printer = StatusPrinter(ingest, status_file, enabled=not command)
+        _announce(config, env, opened, quiet=bool(command))
         printer.start()
         code = 0
         try:
@@ -207,12 +203,8 @@ def _record(config: ProxyConfig, command: list[str]) -> int:
                     code = 1
         finally:
             proxy.stop()  # the addon journals in-flight exchanges as aborted, then exits
-            stop_ingest.set()
-            if ingest_thread.is_alive():
-                ingest_thread.join()
+            stats = ingest.stop()
             printer.stop()
-            ingester.close()
-        stats = ingester.stats
         click.echo(
             f"respdeck: recorded {stats.exchanges:,} exchanges ({stats.tokens:,} tokens, "
             f"{stats.errors:,} errors) into {config.db}"
@@ -226,15 +218,10 @@ def _record(config: ProxyConfig, command: list[str]) -> int:
             signal.signal(sig, handler)
 
 
-def _ingest(ingester: Ingester, stop: threading.Event) -> None:
-    ingester.catch_up()
-    ingester.follow(stop)
-
-
-def _announce(config: ProxyConfig, env: dict[str, str], ingester: Ingester, quiet: bool) -> None:
+def _announce(config: ProxyConfig, env: dict[str, str], opened: IngestStats, quiet: bool) -> None:
     where = f"http://{config.host}:{config.port}"
     lines = [f"respdeck: recording on {where} ({config.mitm_mode()}) into {config.db}"]
-    if ingester.stats.live_url:
+    if opened.live_url:
         lines.append("respdeck: live readers: `respdeck sql`, `respdeck browse` (same --db)")
     if not quiet:
         lines.append("Point your client at it:")

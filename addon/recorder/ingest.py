@@ -13,12 +13,15 @@ addon when mitmdump loads it as a plain script (it stops when its stdin closes).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import logging
+import os
 import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +41,7 @@ log = logging.getLogger("respdeck")
 
 FLUSH_INTERVAL = 0.2  # seconds: live readers see an exchange well within 1 s of its end
 POLL_INTERVAL = 0.02
+STATUS_INTERVAL = 0.25
 
 
 @dataclass(slots=True)
@@ -50,6 +54,7 @@ class IngestStats:
     caught_up: int = 0  # records of earlier runs stored at start
     db_error: str | None = None
     live_url: str | None = None
+    state: str = "opening"  # opening, storing, failed, done
 
 
 def parse_record(record: Record) -> ParsedExchange:
@@ -219,35 +224,82 @@ class Ingester:
         path.rename(path.with_name(path.name.removesuffix(SUFFIX) + DONE_SUFFIX))
 
 
+def background_priority() -> None:
+    """Take only CPU that the proxy, its clients and the upstream leave over.
+
+    Called first thing in the ingester process, before any thread exists, so DuckDB's workers
+    inherit it. With Linux's autogroup scheduling, nice values count only within a session:
+    the ingester runs in its own session, whose group priority is lowered as well. When the
+    machine is busy the journal holds what is not stored yet, and the ingester catches up.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(19)
+    with contextlib.suppress(OSError):
+        Path("/proc/self/autogroup").write_text("19")
+
+
+def write_stats(path: Path, stats: IngestStats) -> None:
+    tmp = path.with_suffix(".tmp")
+    with contextlib.suppress(OSError):
+        tmp.write_text(json.dumps(asdict(stats)))
+        tmp.replace(path)
+
+
+def read_stats(path: Path) -> IngestStats | None:
+    try:
+        return IngestStats(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    """The child process of a mitmdump script run: store until stdin closes."""
+    """The ingester process (of `respdeck record`, or of a mitmdump script run): store the
+    journal until stdin closes, then the rest of it, and exit."""
     parser = argparse.ArgumentParser(prog="python -m addon.recorder.ingest")
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--journal", type=Path, required=True)
     parser.add_argument("--run", required=True)
     parser.add_argument("--upstream")
+    parser.add_argument("--status", type=Path, help="write counters here (JSON), for a parent")
     args = parser.parse_args(argv)
+    background_priority()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the proxy's Ctrl-C: finish storing first
     ingester = Ingester(args.db, args.journal, args.run, upstream=args.upstream)
+    stats = ingester.stats
     if not ingester.open():
-        print(
-            f"respdeck: cannot store: {ingester.stats.db_error}; exchanges are kept in "
-            f"{args.journal} and stored by the next recorder that can open the database",
-            file=sys.stderr,
-        )
-        return 1
+        stats.state = "failed"
+        if args.status:
+            write_stats(args.status, stats)
+        else:
+            print(
+                f"respdeck: cannot store: {stats.db_error}; exchanges are kept in "
+                f"{args.journal} and stored by the next recorder that can open the database",
+                file=sys.stderr,
+            )
+        return 3
+    stats.state = "storing"
     stop = threading.Event()
 
     def wait_for_parent() -> None:
         sys.stdin.buffer.read()  # returns at EOF: the proxy exited (or was killed)
         stop.set()
 
+    def report() -> None:
+        while not stop.wait(STATUS_INTERVAL):
+            write_stats(args.status, stats)
+
     threading.Thread(target=wait_for_parent, daemon=True).start()
+    if args.status:
+        write_stats(args.status, stats)
+        threading.Thread(target=report, daemon=True).start()
     try:
         ingester.catch_up()
         ingester.follow(stop)
     finally:
         ingester.close()
+        stats.state = "done"
+        if args.status:
+            write_stats(args.status, stats)
     return 0
 
 

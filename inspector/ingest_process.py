@@ -1,0 +1,69 @@
+"""The ingester as a child process of `respdeck record`: it holds and serves the database.
+
+A separate process at background priority (see `addon.recorder.ingest.background_priority`):
+parsing and storing then never take CPU the proxy, its clients or the upstream need. It reports
+its counters through a small JSON file, and stops once its stdin closes and the journal is
+stored to the end.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from addon.recorder.ingest import IngestStats, read_stats
+
+from .proxy_process import ProxyConfig
+
+
+class IngestProcess:
+    def __init__(self, config: ProxyConfig) -> None:
+        self.config = config
+        self.status_file = config.journal / (config.run.removesuffix(".rdj") + ".ingest.json")
+        self.process: subprocess.Popen[bytes] | None = None
+        self._last = IngestStats()
+
+    def start(self, timeout: float = 120) -> IngestStats:
+        """Start and wait until the database is open (or known not to open)."""
+        c = self.config
+        c.journal.mkdir(parents=True, exist_ok=True)
+        self.status_file.unlink(missing_ok=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "addon.recorder.ingest", "--db", str(c.db),
+             "--journal", str(c.journal), "--run", c.run, "--upstream", c.upstream,
+             "--status", str(self.status_file)],
+            stdin=subprocess.PIPE,
+            start_new_session=True,  # its own scheduling group, and Ctrl-C does not reach it
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            stats = self.stats()
+            if stats.state != "opening":
+                return stats
+            if self.process.poll() is not None:
+                stats.state, stats.db_error = "failed", stats.db_error or "the ingester exited"
+                return stats
+            time.sleep(0.05)
+        stats = self.stats()
+        stats.state, stats.db_error = "failed", "the database did not open in time"
+        return stats
+
+    def stats(self) -> IngestStats:
+        stats = read_stats(self.status_file)
+        if stats is not None:
+            self._last = stats
+        return self._last
+
+    def stop(self) -> IngestStats:
+        """Let it store the journal to the end, then exit; its final counters."""
+        if self.process is not None:
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+            self.process.wait()
+        return self.stats()
+
+    @property
+    def path(self) -> Path:
+        return self.status_file
