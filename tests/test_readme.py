@@ -17,6 +17,7 @@ def test_every_finding_code_is_documented() -> None:
 
 def test_the_two_commands_and_the_json_fields_are_documented() -> None:
     assert "uv run respdeck parse recordings/" in README
+    assert "uv run respdeck demo" in README
     assert "uv run pytest" in README
     for key in REQUIRED_KEYS:
         assert f"`{key}`" in README, key
