@@ -29,6 +29,6 @@ def browse(db: Path | None) -> None:
         raise click.ClickException(
             "browse needs a terminal; without one use `respdeck sql`, `usage` or `check`"
         )
-    from inspector.tui.app import run_browse
+    from inspector.tui.launch import run_browse
 
     run_browse(path, store)

@@ -13,7 +13,7 @@ from addon.store.db import StoreError
 
 from .commands import BrowseCommands
 from .error_screen import ErrorScreen
-from .help_screen import HelpScreen
+from .launch import Launch
 from .main_screen import MainScreen
 from .messages import StoreOpened
 from .store import Store
@@ -30,16 +30,21 @@ class BrowseApp(App[None]):
         Binding("question_mark", "help", "Help"),
     ]
 
-    def __init__(self, db: Path, store: Store | None = None) -> None:
-        """`store`: a database already opened (the CLI opens it first, to fail in one line);
-        else the app opens `db` itself and shows a message if it cannot."""
+    def __init__(self, db: Path, store: Store | None = None, launch: Launch | None = None) -> None:
+        """Browse `db`. `launch` (from `launch.prepare`) brings the store already open and its
+        first page on the way; `store`, an open store; with neither, the app opens `db`
+        itself. A database that cannot be used gets a screen saying why."""
         super().__init__()
         self.db = db
-        self.store = store
+        self.launch = launch
+        self.store = launch.store if launch else store
 
     def on_mount(self) -> None:
-        if self.store is not None:
-            self.push_screen(MainScreen(self.store))
+        if self.launch is not None and self.launch.error:
+            self.push_screen(ErrorScreen(self.launch.error))
+        elif self.store is not None:
+            prefetch = self.launch.prefetch if self.launch else None
+            self.push_screen(MainScreen(self.store, prefetch))
         else:
             self.open_store()
 
@@ -63,6 +68,8 @@ class BrowseApp(App[None]):
         self.push_screen(MainScreen(message.store))
 
     def action_help(self) -> None:
+        from .help_screen import HelpScreen  # Markdown loads when first asked for
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -72,5 +79,7 @@ class BrowseApp(App[None]):
 
 
 def run_browse(db: Path, store: Store | None = None) -> None:
-    """Open the browser on `db` until the user quits (`respdeck browse`, `respdeck demo`)."""
-    BrowseApp(db, store).run()
+    """Open the browser on `db` until the user quits (see `launch.run_browse`)."""
+    from .launch import run_browse as run
+
+    run(db, store)

@@ -12,17 +12,10 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from . import fmt
-from .conversation import render_conversation
-from .detail_render import (
-    event_rows,
-    findings_renderable,
-    raw_renderable,
-    request_renderable,
-    usage_renderable,
-)
 from .fetch import Detail
 
 TABS: tuple[tuple[str, str], ...] = (
@@ -33,13 +26,20 @@ TABS: tuple[tuple[str, str], ...] = (
     ("raw", "Raw"),
     ("findings", "Findings"),
 )
-RENDERERS: dict[str, Callable[[Detail], RenderableType]] = {
-    "conversation": render_conversation,
-    "usage": usage_renderable,
-    "request": request_renderable,
-    "raw": raw_renderable,
-    "findings": findings_renderable,
-}
+RENDERED = ("conversation", "usage", "request", "raw", "findings")
+
+
+def renderer(tab_id: str) -> Callable[[Detail], RenderableType]:
+    """The renderer of a tab; imported on first use (Markdown and Syntax load slowly)."""
+    from . import conversation, detail_render
+
+    return {
+        "conversation": conversation.render_conversation,
+        "usage": detail_render.usage_renderable,
+        "request": detail_render.request_renderable,
+        "raw": detail_render.raw_renderable,
+        "findings": detail_render.findings_renderable,
+    }[tab_id]
 
 
 class EventsTable(DataTable[object]):
@@ -61,6 +61,8 @@ class EventsTable(DataTable[object]):
 
     def show(self, detail: Detail) -> None:
         self.clear()
+        from .detail_render import event_rows
+
         for idx, t_ms, gap, seq, kind, delta, long_gap, codes in event_rows(detail):
             gap_text = Text(fmt.ms(gap) if gap is not None else "", justify="right")
             if long_gap:
@@ -114,23 +116,31 @@ class DetailPane(Vertical):
         self._rendered.clear()
         events = len(detail.events) if detail else 0
         findings = len(detail.findings) if detail else 0
-        self.tabs.get_tab("events").label = f"Events ({events})" if events else "Events"
-        self.tabs.get_tab("findings").label = f"Findings ({findings})" if findings else "Findings"
+        self._label("events", f"Events ({events})" if events else "Events")
+        self._label("findings", f"Findings ({findings})" if findings else "Findings")
         if detail is None:
-            for tab_id in RENDERERS:
+            for tab_id in RENDERED:
                 self.query_one(f"#{tab_id}-body", Static).update(Text(message, style="dim"))
             self.query_one(EventsTable).clear()
             return
         self.render_tab(self.active)
 
+    def _label(self, tab_id: str, label: str) -> None:
+        try:
+            tab = self.tabs.get_tab(tab_id)
+        except (NoMatches, ValueError):  # the app is closing
+            return
+        if tab.label.plain != label:  # a new label means a new layout: only when it changes
+            tab.label = label
+
     def render_tab(self, tab_id: str) -> None:
-        if self.detail is None or tab_id in self._rendered:
+        if self.detail is None or tab_id in self._rendered or not self.is_attached:
             return
         self._rendered.add(tab_id)
         if tab_id == "events":
             self.query_one(EventsTable).show(self.detail)
             return
-        self.query_one(f"#{tab_id}-body", Static).update(RENDERERS[tab_id](self.detail))
+        self.query_one(f"#{tab_id}-body", Static).update(renderer(tab_id)(self.detail))
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id:

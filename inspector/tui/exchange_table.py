@@ -22,7 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from . import fmt
-from .query import COLUMNS, Column, ListSpec
+from .query import COLUMNS, PAGE_SIZE, Column, ListSpec
 
 Row = dict[str, Any]
 GROUP_WIDTH = 20
@@ -63,7 +63,7 @@ def group_label(group: str, row: Row) -> str:
 class ExchangeTable(ScrollView, can_focus=True):
     """Rows of the exchanges view, fetched a page at a time."""
 
-    PAGE_SIZE: ClassVar[int] = 100
+    PAGE_SIZE: ClassVar[int] = PAGE_SIZE
     MAX_PAGES: ClassVar[int] = 12
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -86,7 +86,7 @@ class ExchangeTable(ScrollView, can_focus=True):
         "exchange-table--pending",
     }
 
-    cursor: reactive[int] = reactive(0, always_update=True)
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
 
     class Highlighted(Message):
         """The cursor is on this row (None: an empty list)."""
@@ -121,6 +121,7 @@ class ExchangeTable(ScrollView, can_focus=True):
         self._asked: tuple[int, ...] = ()
         self._highlighted: int | None = None  # exchange id last announced
         self._widths: list[int] = []
+        self._lines: dict[tuple[int, bool, bool], Strip] = {}  # (index, cursor, focus)
 
     # -- data -------------------------------------------------------------------------------
 
@@ -212,11 +213,12 @@ class ExchangeTable(ScrollView, can_focus=True):
     def validate_cursor(self, value: int) -> int:
         return max(0, min(value, self.total - 1)) if self.total else 0
 
-    def watch_cursor(self, value: int) -> None:
+    def watch_cursor(self, old: int, value: int) -> None:
         self.scroll_to_region(
             Region(0, value + 1, 1, 1), spacing=Spacing(top=1), animate=False, force=True
         )
-        self.refresh()
+        self.refresh_line(old + 1)  # only the two lines that changed (unless it scrolled)
+        self.refresh_line(value + 1)
         self._want_visible()
         self._announce()
 
@@ -277,6 +279,7 @@ class ExchangeTable(ScrollView, can_focus=True):
         return self.spec.group != "none"
 
     def _layout_columns(self) -> None:
+        self._lines.clear()
         width = max(self.scrollable_content_region.width, 60)
         fixed = sum(c.width for c in COLUMNS) + len(COLUMNS) + (GROUP_WIDTH + 1) * self._grouped
         flex = [c for c in COLUMNS if not c.width]
@@ -360,8 +363,19 @@ class ExchangeTable(ScrollView, can_focus=True):
             index = scroll_y + y - 1
             if index >= self.total:
                 return Strip.blank(width, self.rich_style)
-            strip = self._row(index, self.row_at(index))
+            row = self.row_at(index)
+            key = (index, index == self.cursor, self.has_focus)
+            strip = self._lines.get(key) if row is not None else None
+            if strip is None:
+                strip = self._row(index, row)
+                if row is not None:
+                    self._lines[key] = strip
         return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    def refresh(self, *regions: Region, **kwargs: Any) -> Any:
+        if not regions:
+            self._lines.clear()  # a full refresh: rows or widths changed
+        return super().refresh(*regions, **kwargs)
 
     def on_focus(self) -> None:
         self.refresh()

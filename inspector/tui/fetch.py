@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 import duckdb
 
 from addon.store.prices import price_join_sql
-from inspector.usage_cmd import usage_sql
 
 from .query import ROW_FIELDS, ListSpec, count_sql, ids_sql, literal, rows_sql
 from .store import Query
@@ -88,8 +88,12 @@ class Detail:
         )
 
 
-def fetch_detail(cur: Query, exchange_id: int, row: Row | None = None) -> Detail | None:
-    """The detail of one exchange; `row` is its list row when the caller has it already."""
+def fetch_detail(
+    cur: Query, exchange_id: int, row: Row | None = None, memo: dict[Any, Any] | None = None
+) -> Detail | None:
+    """The detail of one exchange; `row` is its list row when the caller has it already.
+    `memo` keeps captures and price rows between calls (they do not change while browsing)."""
+    memo = {} if memo is None else memo
     exchange_id = int(exchange_id)
     exchange = _dicts(cur.execute(f"SELECT * FROM exchanges WHERE exchange_id = {exchange_id}"))
     if not exchange:
@@ -98,10 +102,13 @@ def fetch_detail(cur: Query, exchange_id: int, row: Row | None = None) -> Detail
     if row is None:
         row = fetch_rows(cur, [exchange_id]).get(exchange_id, {})
     detail = Detail(exchange=ex, row=row)
-    captures = _dicts(
-        cur.execute(f"SELECT * FROM captures WHERE capture_id = {literal(ex['capture_id'])}")
-    )
-    detail.capture = captures[0] if captures else None
+    capture_key = ("capture", ex["capture_id"])
+    if capture_key not in memo:
+        captures = _dicts(
+            cur.execute(f"SELECT * FROM captures WHERE capture_id = {literal(ex['capture_id'])}")
+        )
+        memo[capture_key] = captures[0] if captures else None
+    detail.capture = memo[capture_key]
     detail.responses = _dicts(
         cur.execute(f"SELECT * FROM responses WHERE exchange_id = {exchange_id}")
     )
@@ -136,15 +143,18 @@ def fetch_detail(cur: Query, exchange_id: int, row: Row | None = None) -> Detail
             )
         )
     model = ex.get("model") or next((r["model"] for r in detail.responses if r["model"]), None)
-    if model:
+    started = ex.get("started_at")
+    price_key = ("price", model, started.astimezone(UTC).date() if started else None)
+    if model and price_key not in memo:
         price = _dicts(
             cur.execute(
                 f"SELECT pr.* FROM (SELECT {literal(model)}::VARCHAR AS model, "
-                f"{literal(ex.get('started_at'))}::TIMESTAMPTZ AS at) k "
+                f"{literal(started)}::TIMESTAMPTZ AS at) k "
                 f"LEFT JOIN LATERAL ({price_join_sql('k.model', 'k.at')}) pr ON true"
             )
         )
-        detail.price = price[0] if price and price[0].get("price_model") else None
+        memo[price_key] = price[0] if price and price[0].get("price_model") else None
+    detail.price = memo.get(price_key)
     return detail
 
 
@@ -263,6 +273,8 @@ class UsageData:
 
 def fetch_usage(cur: Query) -> UsageData:
     """Tokens and cost by model and by day: the same SQL as `respdeck usage`."""
+    from inspector.usage_cmd import usage_sql  # click, only for this screen
+
     out = []
     for by in ("model", "day"):
         sql, _ = usage_sql(by, None)  # no parameters without --since

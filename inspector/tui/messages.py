@@ -1,4 +1,7 @@
-"""Messages that worker threads post back to the screens (which own all UI state)."""
+"""Messages that worker threads post back to the screens (which own all UI state).
+
+None of them bubble: a screen's result is for that screen (the app has handlers of its own).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ from .store import Store
 
 class ListLoaded(Message):
     """A query's row count and first pages."""
+
+    bubble = False
 
     def __init__(
         self, spec: ListSpec, total: int, pages: dict[int, list[Row]], follow: int | None
@@ -25,6 +30,8 @@ class ListLoaded(Message):
 class ListFailed(Message):
     """DuckDB refused the filter (or the query failed): its message, one line."""
 
+    bubble = False
+
     def __init__(self, spec: ListSpec, error: str) -> None:
         super().__init__()
         self.spec = spec
@@ -32,6 +39,8 @@ class ListFailed(Message):
 
 
 class PageLoaded(Message):
+    bubble = False
+
     def __init__(self, generation: int, page: int, rows: list[Row]) -> None:
         super().__init__()
         self.generation = generation
@@ -40,6 +49,8 @@ class PageLoaded(Message):
 
 
 class DetailLoaded(Message):
+    bubble = False
+
     def __init__(self, exchange_id: int, detail: Detail | None, error: str = "") -> None:
         super().__init__()
         self.exchange_id = exchange_id
@@ -48,6 +59,8 @@ class DetailLoaded(Message):
 
 
 class Polled(Message):
+    bubble = False
+
     def __init__(self, result: Poll) -> None:
         super().__init__()
         self.result = result
@@ -56,12 +69,16 @@ class Polled(Message):
 class StoreLost(Message):
     """The live server stopped answering (the recorder exited)."""
 
+    bubble = False
+
     def __init__(self, error: str) -> None:
         super().__init__()
         self.error = error
 
 
 class StoreOpened(Message):
+    bubble = False
+
     def __init__(self, store: Store | None, error: str = "") -> None:
         super().__init__()
         self.store = store
@@ -69,6 +86,8 @@ class StoreOpened(Message):
 
 
 class ThreadLoaded(Message):
+    bubble = False
+
     def __init__(self, data: ThreadData | None, error: str = "") -> None:
         super().__init__()
         self.data = data
@@ -76,6 +95,8 @@ class ThreadLoaded(Message):
 
 
 class UsageLoaded(Message):
+    bubble = False
+
     def __init__(self, data: UsageData | None, error: str = "") -> None:
         super().__init__()
         self.data = data

@@ -34,6 +34,7 @@ COMPUTED: dict[str, str] = {
     "thread_id": "thread",
 }
 GROUPS = ("none", "capture", "thread")
+PAGE_SIZE = 100  # rows fetched at a time
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,7 @@ class Store:
         self._locks = {role: threading.Lock() for role in ROLES}
         self._guard = threading.Lock()
         self.thread_map_version: object = None  # what the list cursor's thread map was built at
+        self.memo: dict[object, object] = {}  # captures and prices, for the detail
 
     @classmethod
     def open(cls, path: Path) -> Store:
