@@ -111,6 +111,7 @@ class ProxyProcess:
 
     def start(self, timeout: float = 30.0) -> None:
         """Start mitmdump and wait until it accepts connections."""
+        port_free(self.config.host, self.config.port)
         self.process = subprocess.Popen(
             self.command(),
             stdin=subprocess.DEVNULL,
@@ -160,6 +161,17 @@ class ProxyProcess:
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+
+def port_free(host: str, port: int) -> None:
+    """Fail early and clearly when the port is taken (a connect test would find the squatter)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise ProxyError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
 def free_port(host: str = "127.0.0.1") -> int:

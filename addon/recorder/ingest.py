@@ -31,6 +31,7 @@ from addon.store.db import StoreError, open_for_write
 from addon.store.live import LiveError, LiveServer
 from addon.store.writer import Writer
 from addon.wire.endpoints import classify
+from addon.wire.exchange import Exchange, HttpRequest, HttpResponse
 from addon.wire.findings import Finding, Severity
 from addon.wire.parse import parse_exchange
 from addon.wire.result import ParsedExchange, RequestView
@@ -224,18 +225,42 @@ class Ingester:
         path.rename(path.with_name(path.name.removesuffix(SUFFIX) + DONE_SUFFIX))
 
 
-def background_priority() -> None:
-    """Take only CPU that the proxy, its clients and the upstream leave over.
+BACKGROUND_NICE = 10
 
-    Called first thing in the ingester process, before any thread exists, so DuckDB's workers
-    inherit it. With Linux's autogroup scheduling, nice values count only within a session:
-    the ingester runs in its own session, whose group priority is lowered as well. When the
-    machine is busy the journal holds what is not stored yet, and the ingester catches up.
+
+def background_priority() -> None:
+    """Give way to the proxy, its clients and the upstream when the CPU is contended.
+
+    Called once the ingester is warm (database open, parser models built: seconds of CPU that
+    must not crawl at low priority). The process's threads, DuckDB's workers included, and,
+    since Linux's autogroup scheduling weighs sessions against each other, its session (the
+    ingester runs in its own) are lowered. Moderately: under load the journal holds what is
+    not stored yet, and the ingester must still keep up with any sustainable traffic.
     """
     with contextlib.suppress(OSError, AttributeError):
-        os.nice(19)
+        for tid in os.listdir("/proc/self/task"):
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, int(tid), BACKGROUND_NICE)
     with contextlib.suppress(OSError):
-        Path("/proc/self/autogroup").write_text("19")
+        Path("/proc/self/autogroup").write_text(str(BACKGROUND_NICE))
+
+
+def warm_up() -> None:
+    """Parse one small stream, so openai's models are built before real traffic arrives."""
+    events = [
+        {"type": "response.created", "response": {"id": "resp_warm", "object": "response",
+         "created_at": 0, "status": "in_progress", "model": "m", "output": [], "tools": [],
+         "tool_choice": "auto", "parallel_tool_calls": True}},
+        {"type": "response.output_item.added", "output_index": 0, "item": {"type": "message",
+         "id": "msg_warm", "role": "assistant", "status": "in_progress", "content": []}},
+        {"type": "response.output_text.delta", "item_id": "msg_warm", "output_index": 0,
+         "content_index": 0, "delta": "hi", "logprobs": []},
+    ]  # fmt: skip
+    body = "".join(f"data: {json.dumps(e)}\n\n" for e in events).encode()
+    request = HttpRequest("POST", "http://warm/v1/responses", [], b'{"model":"m","stream":true}')
+    parse_exchange(
+        Exchange(request, HttpResponse(200, [("content-type", "text/event-stream")], body))
+    )
 
 
 def write_stats(path: Path, stats: IngestStats) -> None:
@@ -262,7 +287,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--upstream")
     parser.add_argument("--status", type=Path, help="write counters here (JSON), for a parent")
     args = parser.parse_args(argv)
-    background_priority()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the proxy's Ctrl-C: finish storing first
     ingester = Ingester(args.db, args.journal, args.run, upstream=args.upstream)
     stats = ingester.stats
@@ -277,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
         return 3
+    warm_up()
+    background_priority()
     stats.state = "storing"
     stop = threading.Event()
 

@@ -1,0 +1,145 @@
+"""`respdeck record` as a user runs it: `-- CMD`, proxy modes, bad options."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2 as httpx
+import openai
+import pytest
+
+from inspector.proxy_process import ProxyConfig, ProxyProcess
+from inspector.replay.upstream import ReplayUpstream
+from tests.helpers import respdeck
+from tests.recorder_harness import ROOT, Recorder, free_port, read_db
+
+RECORDINGS = ROOT / "recordings"
+HAIKU = {"model": "gpt-4.1-mini", "input": "Write a haiku about the sea.", "temperature": 0.7}
+CLIENT = textwrap.dedent(
+    """
+    import os, sys, openai
+    client = openai.OpenAI(api_key="sk-cmd", max_retries=0)  # OPENAI_BASE_URL from respdeck
+    text = client.responses.create(model="gpt-4.1-mini", input="Write a haiku about the sea.",
+                                   temperature=0.7).output_text
+    print("BASE", os.environ["OPENAI_BASE_URL"], "TEXT", text.splitlines()[0])
+    sys.exit(3)
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[ReplayUpstream]:
+    with ReplayUpstream.from_paths([RECORDINGS / "vcr_cassette.yaml"], pace=0) as server:
+        yield server
+
+
+def test_record_around_a_command_passes_its_exit_code(
+    upstream: ReplayUpstream, tmp_path: Path
+) -> None:
+    db = tmp_path / "cmd.duckdb"
+    port = free_port()
+    result = subprocess.run(
+        [sys.executable, "-m", "inspector", "record", "--port", str(port), "--upstream",
+         upstream.url, "--db", str(db), "--", sys.executable, "-c", CLIENT],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert f"BASE http://127.0.0.1:{port}/v1 TEXT" in result.stdout
+    assert "recorded 1 exchanges" in result.stderr
+    assert read_db(db, "SELECT endpoint, status FROM exchanges") == [("responses.create", 200)]
+
+
+def test_regular_mode_prints_the_trust_variables_and_records(
+    upstream: ReplayUpstream, tmp_path: Path
+) -> None:
+    rec = Recorder(upstream.url, tmp_path / "regular.duckdb", "--mode", "regular").start()
+    try:
+        proxy = f"http://127.0.0.1:{rec.port}"
+        client = openai.OpenAI(
+            base_url=upstream.url + "/v1",  # the real address: the proxy is a proxy here
+            api_key="sk-regular",
+            max_retries=0,
+            http_client=httpx.Client(proxy=proxy),
+        )
+        assert client.responses.create(**HAIKU).output_text
+        rec.wait_for("SELECT count(*) FROM exchanges", lambda rows: rows[0][0] == 1)
+    finally:
+        assert rec.stop() == 0
+    out = rec.output()
+    for name in ("HTTPS_PROXY", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "NODE_EXTRA_CA_CERTS"):
+        assert f"export {name}=" in out
+
+
+def test_upstream_mode_chains_to_another_proxy(upstream: ReplayUpstream, tmp_path: Path) -> None:
+    """respdeck in upstream mode, in front of a bare mitmdump acting as the corporate proxy."""
+    corporate = ProxyProcess(
+        ProxyConfig("regular", "", "127.0.0.1", free_port(), tmp_path / "x", tmp_path, "x.rdj")
+    )
+    corporate.command = lambda: [  # type: ignore[method-assign]
+        str(Path(sys.executable).with_name("mitmdump")), "--mode", "regular",
+        "--listen-host", "127.0.0.1", "--listen-port", str(corporate.config.port),
+        "--set", "flow_detail=1",
+    ]  # fmt: skip
+    corporate.start()
+    try:
+        rec = Recorder(
+            upstream.url, tmp_path / "chain.duckdb", "--mode",
+            f"upstream:http://127.0.0.1:{corporate.config.port}",
+        ).start()  # fmt: skip
+        try:
+            client = openai.OpenAI(
+                base_url=upstream.url + "/v1", api_key="sk-chain", max_retries=0,
+                http_client=httpx.Client(proxy=f"http://127.0.0.1:{rec.port}"),
+            )  # fmt: skip
+            assert client.responses.create(**HAIKU).output_text
+            rec.wait_for("SELECT count(*) FROM exchanges", lambda rows: rows[0][0] == 1)
+        finally:
+            assert rec.stop() == 0
+    finally:
+        corporate.stop()
+    assert any("/v1/responses" in line for line in corporate.output), list(corporate.output)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--mode", "sideways"], "bad --mode"),
+        (["--upstream", "api.openai.com"], "bad --upstream"),
+        (["--redact-json-path", "input..x"], "bad JSON path"),
+    ],
+)
+def test_bad_options_get_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    result = respdeck("record", "--db", str(tmp_path / "x.duckdb"), *args)
+    assert result.returncode == 2
+    assert message in result.stderr and result.stderr.strip().count("\n") == 0
+
+
+def test_a_port_in_use_gets_one_line(upstream: ReplayUpstream, tmp_path: Path) -> None:
+    port = free_port()
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        result = respdeck("record", "--port", str(port), "--upstream", upstream.url,
+                          "--db", str(tmp_path / "x.duckdb"))  # fmt: skip
+    assert result.returncode == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == f"respdeck: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert "Traceback" not in result.stderr
+
+
+def test_listens_on_localhost_only_by_default(tmp_path: Path) -> None:
+    config = ProxyConfig("reverse", "https://api.openai.com", "127.0.0.1", 8080, tmp_path / "d",
+                         tmp_path, "r.rdj")  # fmt: skip
+    command = ProxyProcess(config).command()
+    assert command[command.index("--listen-host") + 1] == "127.0.0.1"
+    assert config.client_env() == {"OPENAI_BASE_URL": "http://127.0.0.1:8080/v1"}
+    from inspector.record_cmd import record
+
+    (listen,) = [p for p in record.params if p.name == "listen_host"]
+    assert listen.default == "127.0.0.1"
