@@ -99,6 +99,7 @@ class ProxyProcess:
             "--set", f"respdeck_journal={c.journal}",
             "--set", f"respdeck_run={c.run}",
             "--set", "respdeck_ingest=false",
+            "--set", "respdeck_stop_on_stdin_eof=true",
             "--set", f"respdeck_all={'true' if c.record_all else 'false'}",
             "--set", "flow_detail=0",
             "--set", "termlog_verbosity=warn",
@@ -109,12 +110,12 @@ class ProxyProcess:
             args += ["--set", f"respdeck_redact_json_path={path}"]
         return args
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 90.0) -> None:
         """Start mitmdump and wait until it accepts connections."""
         port_free(self.config.host, self.config.port)
         self.process = subprocess.Popen(
             self.command(),
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,  # closed when this process ends, however: mitmdump stops
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # our signal handler decides when it stops

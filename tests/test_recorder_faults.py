@@ -301,3 +301,35 @@ def test_ctrl_c_mid_stream_writes_the_exchange_as_aborted(
     assert aborted and partial and 0 < size < len(SLOW)
     assert not (db.parent / (db.name + ".wal")).exists()  # checkpointed on the way out
     assert ROOT.exists()
+
+
+def test_kill_9_loses_nothing_that_was_journaled(upstream: ReplayUpstream, tmp_path: Path) -> None:
+    """Kill the recorder and its ingester outright: the proxy stops with them, and the next
+    start stores every exchange the journal holds."""
+    import os
+
+    db = tmp_path / "killed.duckdb"
+    rec = Recorder(upstream.url, db).start()
+    assert rec.process is not None
+    client = openai.OpenAI(base_url=rec.base_url, api_key="sk-x", max_retries=0)
+    for tag in ("http-400", "http-429", "http-500"):
+        with pytest.raises(openai.APIStatusError):
+            client.responses.create(model="gpt-4o", input=tag)
+    children = subprocess.run(
+        ["pgrep", "-P", str(rec.process.pid)], capture_output=True, text=True
+    ).stdout.split()
+    ingester = [
+        p for p in children if "addon.recorder.ingest" in Path(f"/proc/{p}/cmdline").read_text()
+    ]
+    assert ingester, children
+    os.kill(int(ingester[0]), signal.SIGKILL)
+    rec.process.kill()
+    rec.process.wait()
+    deadline = time.monotonic() + 30  # mitmdump notices its parent is gone and shuts down
+    while any(Path(f"/proc/{p}").exists() for p in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in children if Path(f"/proc/{p}").exists()]
+    again = Recorder(upstream.url, db).start()
+    assert again.stop() == 0
+    rows = read_db(db, "SELECT status FROM exchanges ORDER BY exchange_id")
+    assert sorted(rows) == [(400,), (429,), (500,)], again.output()

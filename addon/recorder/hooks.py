@@ -9,9 +9,11 @@ An exception in a hook is logged and counted, and the flow goes on untouched.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -77,6 +79,10 @@ class Recorder:
         loader.add_option(
             "respdeck_queue_mb", int, 256, "Memory for exchanges waiting to be journaled, in MB."
         )
+        loader.add_option(
+            "respdeck_stop_on_stdin_eof", bool, False,
+            "Shut down when stdin closes (respdeck record: the proxy never outlives it).",
+        )  # fmt: skip
 
     def configure(self, updated: set[str]) -> None:
         if "respdeck_redact_json_path" in updated or "respdeck_redact_header" in updated:
@@ -89,6 +95,9 @@ class Recorder:
 
     def running(self) -> None:
         options = ctx.options
+        if options.respdeck_stop_on_stdin_eof:
+            loop = asyncio.get_running_loop()
+            threading.Thread(target=_shutdown_at_eof, args=(loop,), daemon=True).start()
         database = db_path(options.respdeck_db or None)
         journal_dir = (
             Path(options.respdeck_journal)
@@ -243,3 +252,13 @@ class Recorder:
 def _messages(flow: http.HTTPFlow) -> list[tuple[float, bool, bytes, bool]]:
     assert flow.websocket is not None
     return [(m.timestamp, m.from_client, m.content, m.is_text) for m in flow.websocket.messages]
+
+
+def _shutdown_at_eof(loop: asyncio.AbstractEventLoop) -> None:
+    """Wait for stdin to close (the parent is gone, even after a kill -9), then shut down the
+    proxy the normal way: in-flight exchanges are journaled as aborted."""
+    try:
+        sys.stdin.buffer.read()
+    except (OSError, ValueError):
+        return
+    loop.call_soon_threadsafe(ctx.master.shutdown)
