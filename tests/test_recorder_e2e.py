@@ -243,7 +243,8 @@ def test_websocket_mode_is_recorded(direct: ReplayUpstream, recorder: Recorder) 
     proxied = websocket_session(recorder.port, sent)
     assert proxied == plain and proxied
     rows = recorder.wait_for(
-        f"SELECT exchange_id, endpoint FROM exchanges WHERE exchange_id > {before}",
+        f"SELECT exchange_id, endpoint FROM exchanges WHERE exchange_id > {before} "
+        "AND method = 'GET' AND status = 101",
         lambda rows: len(rows) >= 1,
     )
     assert rows[0][1] == "responses.websocket"
@@ -262,3 +263,13 @@ def test_the_planted_key_is_nowhere_on_disk(recorder: Recorder) -> None:
         data = path.read_bytes()
         assert KEY.encode() not in data, path
         assert b"org-777" not in data, path
+
+
+def test_the_status_line_reports_progress(recorder: Recorder) -> None:
+    """Without a terminal the status line is printed whenever it changes (at most every 2 s)."""
+    stored = recorder.query("SELECT count(*) FROM exchanges")[0][0]
+    deadline = time.monotonic() + 10
+    while f"respdeck: {stored:,} exchanges · " not in recorder.output():
+        assert time.monotonic() < deadline, recorder.output()
+        time.sleep(0.2)
+    assert "· queue 0" in recorder.output()
