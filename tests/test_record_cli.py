@@ -143,3 +143,35 @@ def test_listens_on_localhost_only_by_default(tmp_path: Path) -> None:
 
     (listen,) = [p for p in record.params if p.name == "listen_host"]
     assert listen.default == "127.0.0.1"
+
+
+def test_the_addon_as_a_plain_mitmdump_script(upstream: ReplayUpstream, tmp_path: Path) -> None:
+    """`mitmdump -s addon/recorder/script.py`: the addon starts its own ingester."""
+    import signal
+    import socket
+    import time
+
+    db, port = tmp_path / "script.duckdb", free_port()
+    proxy = subprocess.Popen(
+        [str(Path(sys.executable).with_name("mitmdump")),
+         "-s", str(ROOT / "addon/recorder/script.py"), "--mode", f"reverse:{upstream.url}",
+         "--listen-host", "127.0.0.1", "--listen-port", str(port),
+         "--set", f"respdeck_db={db}", "--set", "respdeck_redact_header=x-team"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline and proxy.poll() is None
+            time.sleep(0.1)
+    client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="sk-script",
+                           max_retries=0, default_headers={"x-team": "team-secret"})  # fmt: skip
+    assert client.responses.create(**HAIKU).output_text
+    proxy.send_signal(signal.SIGINT)
+    out, _ = proxy.communicate(timeout=120)
+    rows = read_db(db, "SELECT endpoint, status, request_headers FROM exchanges")
+    assert [(r[0], r[1]) for r in rows] == [("responses.create", 200)], out
+    assert "team-secret" not in rows[0][2] and "x-team" in rows[0][2]
