@@ -12,10 +12,8 @@ from .query import ListSpec
 from .store import Store
 
 
-class ListLoaded(Message):
+class ListLoaded(Message, bubble=False):
     """A query's row count and first pages."""
-
-    bubble = False
 
     def __init__(
         self, spec: ListSpec, total: int, pages: dict[int, list[Row]], follow: int | None
@@ -27,10 +25,8 @@ class ListLoaded(Message):
         self.follow = follow  # the exchange the cursor stays on; None: back to the top
 
 
-class ListFailed(Message):
+class ListFailed(Message, bubble=False):
     """DuckDB refused the filter (or the query failed): its message, one line."""
-
-    bubble = False
 
     def __init__(self, spec: ListSpec, error: str) -> None:
         super().__init__()
@@ -38,9 +34,7 @@ class ListFailed(Message):
         self.error = error
 
 
-class PageLoaded(Message):
-    bubble = False
-
+class PageLoaded(Message, bubble=False):
     def __init__(self, generation: int, page: int, rows: list[Row]) -> None:
         super().__init__()
         self.generation = generation
@@ -48,9 +42,7 @@ class PageLoaded(Message):
         self.rows = rows
 
 
-class DetailLoaded(Message):
-    bubble = False
-
+class DetailLoaded(Message, bubble=False):
     def __init__(self, exchange_id: int, detail: Detail | None, error: str = "") -> None:
         super().__init__()
         self.exchange_id = exchange_id
@@ -58,45 +50,35 @@ class DetailLoaded(Message):
         self.error = error
 
 
-class Polled(Message):
-    bubble = False
-
+class Polled(Message, bubble=False):
     def __init__(self, result: Poll) -> None:
         super().__init__()
         self.result = result
 
 
-class StoreLost(Message):
+class StoreLost(Message, bubble=False):
     """The live server stopped answering (the recorder exited)."""
-
-    bubble = False
 
     def __init__(self, error: str) -> None:
         super().__init__()
         self.error = error
 
 
-class StoreOpened(Message):
-    bubble = False
-
+class StoreOpened(Message, bubble=False):
     def __init__(self, store: Store | None, error: str = "") -> None:
         super().__init__()
         self.store = store
         self.error = error
 
 
-class ThreadLoaded(Message):
-    bubble = False
-
+class ThreadLoaded(Message, bubble=False):
     def __init__(self, data: ThreadData | None, error: str = "") -> None:
         super().__init__()
         self.data = data
         self.error = error
 
 
-class UsageLoaded(Message):
-    bubble = False
-
+class UsageLoaded(Message, bubble=False):
     def __init__(self, data: UsageData | None, error: str = "") -> None:
         super().__init__()
         self.data = data
