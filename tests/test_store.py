@@ -13,9 +13,12 @@ import duckdb
 import pytest
 
 from addon.importers import load_file
+from addon.store import importer
 from addon.store.db import StoreError, open_for_read, open_for_write
 from addon.store.importer import import_paths
 from addon.store.migrations import LATEST, SchemaError, current_version, migrate
+from addon.store.rows import SCHEMAS, TABLES
+from addon.store.writer import Writer
 from addon.wire.parse import parse_exchange
 
 from .conftest import RECORDINGS, ROOT
@@ -304,6 +307,87 @@ def test_reindex_rebuilds_the_same_rows_from_raw_bytes(
     imported.execute("DELETE FROM events WHERE exchange_id = 1")  # as if an old parser missed it
     assert reindex(imported, batch_size=7) == 28
     assert snapshot() == before
+
+
+def _contents(conn: duckdb.DuckDBPyConnection) -> dict[str, list[object]]:
+    """Every table's rows, without the capture times (now() at import)."""
+    out = {}
+    for table in TABLES:
+        skip = " EXCLUDE (started_at, ended_at)" if table == "captures" else ""
+        out[table] = conn.execute(f"SELECT *{skip} FROM {table} ORDER BY ALL").fetchall()
+    return out
+
+
+def test_an_import_in_many_background_batches_stores_the_same_rows(
+    imported: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "IMPORT_BATCH_EVENTS", 1)  # each file is a batch of its own
+    background = []
+    flush_in_background = Writer.flush_in_background
+
+    def counted(self: Writer) -> None:
+        background.append(self.batch.rows("exchanges"))
+        flush_in_background(self)
+
+    monkeypatch.setattr(Writer, "flush_in_background", counted)
+    conn = open_for_write(tmp_path / "many.duckdb")
+    assert import_paths(conn, [RECORDINGS]).files == 14
+    assert len(background) >= 10
+    assert _contents(conn) == _contents(imported)
+    # the import's rare checkpoints end with it
+    setting = conn.execute("SELECT current_setting('checkpoint_threshold')").fetchone()
+    assert setting == ("16.0 MiB",)
+
+
+def test_a_failed_background_write_is_raised_and_leaves_nothing_half_written(
+    tmp_path: Path,
+) -> None:
+    conn = open_for_write(tmp_path / "f.duckdb")
+    writer = Writer(conn)
+    (exchange,) = load_file(RECORDINGS / "raw_stream.sse")
+    parsed = parse_exchange(exchange)
+    writer.add(writer.add_capture("import", "a.sse", source_sha256="same"), parsed)
+    writer.flush_in_background()
+    # the same content hash twice breaks a UNIQUE constraint: the second write fails whole
+    writer.add(writer.add_capture("import", "b.sse", source_sha256="same"), parsed)
+    writer.flush_in_background()
+    with pytest.raises(duckdb.ConstraintException):
+        writer.flush()
+    counts = conn.execute(
+        "SELECT (SELECT count(*) FROM captures), (SELECT count(*) FROM exchanges), "
+        "(SELECT count(*) FROM events WHERE exchange_id = 2)"
+    ).fetchone()
+    assert counts == (1, 1, 0)
+    writer.add(writer.add_capture("import", "c.sse"), parsed)  # the writer goes on
+    writer.flush()
+    assert conn.execute("SELECT count(*) FROM exchanges").fetchone() == (2,)
+
+
+def test_rows_are_built_with_the_database_types(imported: duckdb.DuckDBPyConnection) -> None:
+    for table, schema in SCHEMAS.items():
+        imported.register("empty_batch", schema.empty_table())
+        built = imported.execute("DESCRIBE empty_batch").fetchall()
+        stored = imported.execute(f"DESCRIBE {table}").fetchall()
+        assert [r[:2] for r in built] == [r[:2] for r in stored], table
+        imported.unregister("empty_batch")
+
+
+def test_numbers_too_big_for_their_column_are_stored_as_null(tmp_path: Path) -> None:
+    """An output_index past INTEGER (or a sequence_number past BIGINT) cannot stop an import;
+    the raw payload keeps the number. (An event type the accumulator ignores: it would pad its
+    output list up to such an index.)"""
+    payload = (
+        '{"type":"response.future_event","sequence_number":1180591620717411303424,'
+        '"item_id":"msg_1","output_index":4294967296,"content_index":0,"delta":"hi"}'
+    )
+    path = tmp_path / "big.sse"
+    path.write_text(f"data: {payload}\n\n")
+    conn = open_for_write(tmp_path / "b.duckdb")
+    assert import_paths(conn, [path]).files == 1
+    row = conn.execute(
+        "SELECT sequence_number, output_index, content_index, delta, raw FROM events"
+    ).fetchone()
+    assert row == (None, None, 0, "hi", payload)
 
 
 def test_check_usage_and_reindex_commands(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ __all__ = [
     "UnknownFormatError",
     "detect_format",
     "iter_paths",
+    "load_bytes_detected",
     "load_file",
     "load_file_detected",
 ]
@@ -58,7 +59,13 @@ def detect_format(path: Path, data: bytes) -> str:
 def load_file_detected(path: Path) -> tuple[str, list[Exchange]]:
     """Like load_file, also returning the detected dialect name (for the CLI to print)."""
     path = Path(path)
-    found = _detect(path, _read(path))
+    return load_bytes_detected(path, _read(path))
+
+
+def load_bytes_detected(path: Path, data: bytes) -> tuple[str, list[Exchange]]:
+    """load_file_detected for content already read (`path` names it and helps detection)."""
+    path = Path(path)
+    found = _detect(path, data)
     try:
         exchanges = found.read()
     except ImportFailure:

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from addon.importers import ImportFailure, iter_paths, load_file_detected
+from addon.importers import ImportFailure, iter_paths, load_bytes_detected
 from addon.wire.parse import parse_exchange
 
 from .writer import Writer
+
+# Smaller batches than a recorder's: the first ones are written while later files are parsed.
+IMPORT_BATCH_EVENTS = 10_000
+IMPORT_BATCH_BYTES = 16 << 20
+# DuckDB checkpoints once its WAL passes 16 MiB, so after nearly every batch of an import, and
+# each checkpoint rewrites the tables' last row group, still growing, raw bodies included.
+IMPORT_CHECKPOINT_THRESHOLD = "1GiB"
 
 
 @dataclass
@@ -24,14 +32,6 @@ class ImportReport:
     failed: list[str] = field(default_factory=list)  # one-line reasons
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def import_paths(
     conn: duckdb.DuckDBPyConnection,
     paths: Iterable[Path],
@@ -39,12 +39,12 @@ def import_paths(
 ) -> ImportReport:
     """Import every file; a file whose content was imported before adds nothing.
 
-    Rows are committed in large batches, each holding whole files, so an interrupted import
-    keeps every file of the batches before it.
-    Raises ImportFailure only for a path that does not exist.
+    Rows are committed in batches, each holding whole files, so an interrupted import keeps
+    every file of the batches before it. A batch is written on a thread while the next files
+    are parsed. Raises ImportFailure only for a path that does not exist.
     """
     report = ImportReport()
-    writer = Writer(conn)
+    writer = Writer(conn, batch_events=IMPORT_BATCH_EVENTS, batch_bytes=IMPORT_BATCH_BYTES)
     known = {
         row[0]
         for row in conn.execute(
@@ -52,35 +52,65 @@ def import_paths(
         ).fetchall()
     }
     files = list(iter_paths(paths))
-    for done, path in enumerate(files):
-        if progress:
-            progress(done, len(files))
-        try:
-            digest = file_sha256(path)
-        except OSError as exc:
-            report.failed.append(f"{path}: cannot read: {exc.strerror or exc}")
-            continue
-        if digest in known:
-            report.already.append(str(path))
-            continue
-        try:
-            fmt, exchanges = load_file_detected(path)
-        except ImportFailure as exc:
-            report.failed.append(str(exc))
-            continue
-        known.add(digest)
-        capture_id = writer.add_capture(
-            "import", str(path), source_sha256=digest, fmt=fmt, ended=True
-        )
-        for exchange in exchanges:
-            parsed = parse_exchange(exchange)
-            writer.add(capture_id, parsed)
-            report.events += len(parsed.events)
-        report.files += 1
-        report.exchanges += len(exchanges)
-        if writer.full:
-            writer.flush()  # between files: a batch always holds whole files
-    writer.flush()
+    with _rare_checkpoints(conn):
+        _import_files(writer, files, known, report, progress)
     if progress:
         progress(len(files), len(files))
     return report
+
+
+@contextmanager
+def _rare_checkpoints(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    row = conn.execute("SELECT current_setting('checkpoint_threshold')").fetchone()
+    conn.execute("SET checkpoint_threshold = ?", [IMPORT_CHECKPOINT_THRESHOLD])
+    try:
+        yield
+    finally:
+        if row is not None:
+            conn.execute("SET checkpoint_threshold = ?", [row[0]])
+
+
+def _import_files(
+    writer: Writer,
+    files: list[Path],
+    known: set[str],
+    report: ImportReport,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    try:
+        for done, path in enumerate(files):
+            if progress:
+                progress(done, len(files))
+            _import_file(writer, path, known, report)
+            if writer.full:
+                # between files: a batch always holds whole files. DuckDB writes it on a thread
+                # while the next files are parsed.
+                writer.flush_in_background()
+        writer.flush()
+    finally:
+        writer.wait(raise_error=False)  # an error is being raised already: never leave a write
+
+
+def _import_file(writer: Writer, path: Path, known: set[str], report: ImportReport) -> None:
+    try:
+        data = path.read_bytes()  # read once, for the hash and the parsing
+    except OSError as exc:
+        report.failed.append(f"{path}: cannot read: {exc.strerror or exc}")
+        return
+    digest = hashlib.sha256(data).hexdigest()
+    if digest in known:
+        report.already.append(str(path))
+        return
+    try:
+        fmt, exchanges = load_bytes_detected(path, data)
+    except ImportFailure as exc:
+        report.failed.append(str(exc))
+        return
+    known.add(digest)
+    capture_id = writer.add_capture("import", str(path), source_sha256=digest, fmt=fmt, ended=True)
+    for exchange in exchanges:
+        parsed = parse_exchange(exchange)
+        writer.add(capture_id, parsed)
+        report.events += len(parsed.events)
+    report.files += 1
+    report.exchanges += len(exchanges)

@@ -7,41 +7,60 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import pyarrow as pa
 
 from addon.wire.final import usage_of
 from addon.wire.result import ParsedExchange
 
-TABLES: dict[str, tuple[str, ...]] = {
+_ID, _INT, _REAL, _BOOL = pa.int64(), pa.int32(), pa.float64(), pa.bool_()
+_TEXT, _BYTES, _TIME = pa.string(), pa.binary(), pa.timestamp("us", tz="UTC")
+
+# Each table's columns with the Arrow type of its column in the database (see migrations), so
+# that a batch becomes Arrow arrays directly, with no type inference and no cast on insert.
+COLUMNS: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
     "captures": (
-        "capture_id", "mode", "source", "source_sha256", "format", "upstream", "started_at",
-        "ended_at", "respdeck_version",
+        ("capture_id", _ID), ("mode", _TEXT), ("source", _TEXT), ("source_sha256", _TEXT),
+        ("format", _TEXT), ("upstream", _TEXT), ("started_at", _TIME), ("ended_at", _TIME),
+        ("respdeck_version", _TEXT),
     ),
     "exchanges": (
-        "exchange_id", "capture_id", "position", "started_at", "ttfb_ms", "duration_ms",
-        "endpoint", "method", "host", "path", "query", "status", "streamed", "aborted", "partial",
-        "model", "response_id", "previous_response_id", "conversation_id", "key_fingerprint",
-        "error_code", "error_message", "request_headers", "response_headers", "request_body",
-        "response_body", "response_chunks", "websocket", "url",
+        ("exchange_id", _ID), ("capture_id", _ID), ("position", _INT), ("started_at", _TIME),
+        ("ttfb_ms", _REAL), ("duration_ms", _REAL), ("endpoint", _TEXT), ("method", _TEXT),
+        ("host", _TEXT), ("path", _TEXT), ("query", _TEXT), ("status", _INT),
+        ("streamed", _BOOL), ("aborted", _BOOL), ("partial", _BOOL), ("model", _TEXT),
+        ("response_id", _TEXT), ("previous_response_id", _TEXT), ("conversation_id", _TEXT),
+        ("key_fingerprint", _TEXT), ("error_code", _TEXT), ("error_message", _TEXT),
+        ("request_headers", _TEXT), ("response_headers", _TEXT), ("request_body", _BYTES),
+        ("response_body", _BYTES), ("response_chunks", _TEXT), ("websocket", _TEXT),
+        ("url", _TEXT),
     ),
     "responses": (
-        "exchange_id", "response_id", "object", "status", "incomplete_reason", "error_code",
-        "service_tier", "model", "input_tokens", "cached_tokens", "cache_write_tokens",
-        "output_tokens", "reasoning_tokens", "total_tokens", "raw", "previous_response_id",
-        "conversation_id",
+        ("exchange_id", _ID), ("response_id", _TEXT), ("object", _TEXT), ("status", _TEXT),
+        ("incomplete_reason", _TEXT), ("error_code", _TEXT), ("service_tier", _TEXT),
+        ("model", _TEXT), ("input_tokens", _ID), ("cached_tokens", _ID),
+        ("cache_write_tokens", _ID), ("output_tokens", _ID), ("reasoning_tokens", _ID),
+        ("total_tokens", _ID), ("raw", _TEXT), ("previous_response_id", _TEXT),
+        ("conversation_id", _TEXT),
     ),
     "items": (
-        "exchange_id", "direction", "position", "type", "item_id", "role", "status", "call_id",
-        "name", "text", "raw",
+        ("exchange_id", _ID), ("direction", _TEXT), ("position", _INT), ("type", _TEXT),
+        ("item_id", _TEXT), ("role", _TEXT), ("status", _TEXT), ("call_id", _TEXT),
+        ("name", _TEXT), ("text", _TEXT), ("raw", _TEXT),
     ),
     "events": (
-        "exchange_id", "idx", "sequence_number", "t_ms", "type", "output_index", "item_id",
-        "content_index", "delta", "from_client", "raw",
+        ("exchange_id", _ID), ("idx", _INT), ("sequence_number", _ID), ("t_ms", _REAL),
+        ("type", _TEXT), ("output_index", _INT), ("item_id", _TEXT), ("content_index", _INT),
+        ("delta", _TEXT), ("from_client", _BOOL), ("raw", _TEXT),
     ),
     "findings": (
-        "exchange_id", "code", "severity", "message", "where", "event_index", "sequence_number",
-        "path",
+        ("exchange_id", _ID), ("code", _TEXT), ("severity", _TEXT), ("message", _TEXT),
+        ("where", _TEXT), ("event_index", _INT), ("sequence_number", _ID), ("path", _TEXT),
     ),
 }  # fmt: skip
+TABLES: dict[str, tuple[str, ...]] = {
+    table: tuple(name for name, _ in columns) for table, columns in COLUMNS.items()
+}
+SCHEMAS: dict[str, pa.Schema] = {table: pa.schema(columns) for table, columns in COLUMNS.items()}
 
 
 @dataclass
@@ -51,6 +70,7 @@ class Batch:
     columns: dict[str, dict[str, list[Any]]] = field(
         default_factory=lambda: {t: {c: [] for c in cols} for t, cols in TABLES.items()}
     )
+    body_bytes: int = 0  # raw request and response bytes held, to bound a batch's memory
 
     def add(self, table: str, *values: Any) -> None:
         for column, value in zip(self.columns[table].values(), values, strict=True):
@@ -58,6 +78,14 @@ class Batch:
 
     def rows(self, table: str) -> int:
         return len(next(iter(self.columns[table].values())))
+
+    def arrow(self, table: str) -> pa.Table:
+        """One table's rows as Arrow, built column by column with the database's types."""
+        columns = self.columns[table]
+        schema = SCHEMAS[table]
+        return pa.Table.from_arrays(
+            [pa.array(columns[f.name], type=f.type) for f in schema], schema=schema
+        )
 
 
 def _json(value: Any) -> str | None:
@@ -69,8 +97,13 @@ def _json(value: Any) -> str | None:
         return json.dumps(value, default=str)
 
 
-def _int(value: Any) -> int | None:
-    return value if type(value) is int else None
+_INT32 = range(-(2**31), 2**31)
+_INT64 = range(-(2**63), 2**63)
+
+
+def _int(value: Any, bounds: range = _INT64) -> int | None:
+    """An int that fits its column (BIGINT, or INTEGER with _INT32); else None."""
+    return value if type(value) is int and value in bounds else None
 
 
 def _str(value: Any) -> str | None:
@@ -93,6 +126,7 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
                 for m in ex.websocket
             ]
         )
+    batch.body_bytes += len(request.body) + (len(response.body) if response else 0)
     batch.add(
         "exchanges",
         exchange_id,
@@ -106,7 +140,7 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
         request.host,
         request.path,
         request.query or None,
-        parsed.status,
+        _int(parsed.status, _INT32),
         parsed.streamed,
         ex.aborted,
         parsed.partial,
@@ -141,12 +175,12 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
             _str(err.get("code")) if isinstance(err, dict) else None,
             _str(response_raw.get("service_tier")),
             _str(response_raw.get("model")) or (fallback.model if fallback else None),
-            usage.input_tokens if usage else None,
-            usage.cached_tokens if usage else None,
-            usage.cache_write_tokens if usage else None,
-            usage.output_tokens if usage else None,
-            usage.reasoning_tokens if usage else None,
-            usage.total_tokens if usage else None,
+            _int(usage.input_tokens) if usage else None,
+            _int(usage.cached_tokens) if usage else None,
+            _int(usage.cache_write_tokens) if usage else None,
+            _int(usage.output_tokens) if usage else None,
+            _int(usage.reasoning_tokens) if usage else None,
+            _int(usage.total_tokens) if usage else None,
             _json(response_raw),
             _str(response_raw.get("previous_response_id"))
             or (fallback.previous_response_id if fallback else None),
@@ -167,24 +201,8 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
             item.text,
             _json(item.raw),
         )
-    for event in parsed.events:
-        data = event.data if event.valid else None
-        get = data.get if isinstance(data, dict) else (lambda _key: None)
-        delta = get("delta")
-        batch.add(
-            "events",
-            exchange_id,
-            event.index,
-            event.sequence_number,
-            event.t_ms,
-            event.type,
-            _int(get("output_index")),
-            _str(get("item_id")),
-            _int(get("content_index")),
-            delta if isinstance(delta, str) else None,
-            event.from_client,
-            event.raw,
-        )
+    if parsed.events:
+        _add_events(batch, exchange_id, parsed)
     for finding in parsed.findings:
         batch.add(
             "findings",
@@ -197,6 +215,37 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
             _int(finding.sequence_number),
             finding.path,
         )
+
+
+def _add_events(batch: Batch, exchange_id: int, parsed: ParsedExchange) -> None:
+    """The events table's rows: the hot loop of an import, so columns are appended directly."""
+    columns = batch.columns["events"]
+    exchange_ids, indexes, sequences, times, types = (
+        columns["exchange_id"], columns["idx"], columns["sequence_number"], columns["t_ms"],
+        columns["type"],
+    )  # fmt: skip
+    output_indexes, item_ids, content_indexes, deltas, from_clients, raws = (
+        columns["output_index"], columns["item_id"], columns["content_index"],
+        columns["delta"], columns["from_client"], columns["raw"],
+    )  # fmt: skip
+    for event in parsed.events:
+        data = event.data if event.valid else None
+        if type(data) is dict:
+            output_index, item_id = data.get("output_index"), data.get("item_id")
+            content_index, delta = data.get("content_index"), data.get("delta")
+        else:
+            output_index = item_id = content_index = delta = None
+        exchange_ids.append(exchange_id)
+        indexes.append(event.index)
+        sequences.append(_int(event.sequence_number))
+        times.append(event.t_ms)
+        types.append(event.type)
+        output_indexes.append(_int(output_index, _INT32))
+        item_ids.append(item_id if type(item_id) is str else None)
+        content_indexes.append(_int(content_index, _INT32))
+        deltas.append(delta if type(delta) is str else None)
+        from_clients.append(event.from_client)
+        raws.append(event.raw)
 
 
 def _conversation_of(raw: dict[str, Any]) -> str | None:
