@@ -26,12 +26,15 @@ class Prefetch(threading.Thread):
         self.total = 0
         self.rows: list[Row] = []
         self.error = ""
+        self.interrupted = False
 
     def run(self) -> None:
         try:
             with self.store.cursor("list") as cur:
                 self.total = count_rows(cur, self.spec, "threads")
                 self.rows = fetch_page(cur, self.spec, 0, PAGE_SIZE, "threads")
+        except duckdb.InterruptException:
+            self.interrupted = True
         except duckdb.Error as exc:
             self.error = error_text(exc)
 

@@ -99,6 +99,7 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = self.store.label
         self.table.focus()
+        self._busy_timer = self.set_interval(0.4, self._busy, pause=True)
         if self.prefetch is not None:
             self.take_prefetch(self.prefetch)
         else:
@@ -119,9 +120,14 @@ class MainScreen(Screen[None]):
         return THREAD_MAP
 
     def load_list(self, spec: ListSpec, keep_cursor: bool = False) -> None:
-        """Query again: from the top, or staying on the selected exchange (live updates)."""
+        """Query again: from the top, or staying on the selected exchange (live updates).
+        A query still running for an earlier filter is interrupted."""
         size = ExchangeTable.PAGE_SIZE
         table = self.table
+        if not keep_cursor:
+            self.store.interrupt("list")
+            self._busy_timer.reset()
+            self._busy_timer.resume()
         selected = table.selected if keep_cursor else None
         if selected is None:
             self._query(spec, [0], None)
@@ -141,11 +147,14 @@ class MainScreen(Screen[None]):
                     return
                 threads = self._threads(cur, spec)
                 total = count_rows(cur, spec, threads)
-                loaded = {
-                    p: fetch_page(cur, spec, p * size, size, threads)
-                    for p in pages
-                    if p * size < max(total, 1)
-                }
+                loaded = {}
+                for p in pages:
+                    if worker.is_cancelled:  # between statements: interrupt() missed it
+                        return
+                    if p * size < max(total, 1):
+                        loaded[p] = fetch_page(cur, spec, p * size, size, threads)
+        except duckdb.InterruptException:
+            return  # a newer query took over
         except duckdb.Error as exc:
             if not worker.is_cancelled:
                 self.post_message(ListFailed(spec, error_text(exc)))
@@ -157,6 +166,8 @@ class MainScreen(Screen[None]):
     def take_prefetch(self, prefetch: Prefetch) -> None:
         """The first page, fetched while Textual was loading."""
         prefetch.join()
+        if get_current_worker().is_cancelled or prefetch.interrupted:
+            return  # the user asked for something else meanwhile
         if prefetch.error:
             self.post_message(ListFailed(prefetch.spec, prefetch.error))
         else:
@@ -174,10 +185,19 @@ class MainScreen(Screen[None]):
                         return
                     rows = fetch_page(cur, spec, page * size, size, threads)
                     self.post_message(PageLoaded(generation, page, rows))
+        except duckdb.InterruptException:
+            return  # a new query took over
         except duckdb.Error as exc:
             self.post_message(StoreLost(error_text(exc)))
 
+    def _busy(self) -> None:
+        self._busy_timer.pause()
+        self.query_one("#status", Static).update(
+            "querying… (a filter on a computed column scans every row)"
+        )
+
     def on_list_loaded(self, message: ListLoaded) -> None:
+        self._busy_timer.pause()
         self.spec = message.spec
         self.filter_bar.clear_error()
         self.table.reset(message.spec, message.total, message.pages, message.follow)
@@ -191,6 +211,8 @@ class MainScreen(Screen[None]):
             )
 
     def on_list_failed(self, message: ListFailed) -> None:
+        self._busy_timer.pause()
+        self._update_status()
         self.filter_bar.show_error(message.error)
         self.filter_bar.set_values(message.spec.where, message.spec.search)
 

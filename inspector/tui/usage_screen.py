@@ -73,8 +73,10 @@ class UsageScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("respdeck · usage", classes="title-bar")
         yield Static("Loading usage…", id="usage-totals")
-        yield Static("cost per day", id="spark-label")
-        yield Sparkline([], id="usage-spark")
+        yield Static("cost per day", id="spark-label", classes="spark-label")
+        yield Sparkline([], id="usage-spark", classes="spark")
+        yield Static("tokens per day", id="tokens-label", classes="spark-label")
+        yield Sparkline([], id="tokens-spark", classes="spark")
         with VerticalScroll(id="usage-tables"):
             yield Static(id="usage-by-model")
             yield Static(id="usage-by-day")
@@ -115,8 +117,12 @@ class UsageScreen(Screen[None]):
         self.query_one("#usage-spark", Sparkline).data = [
             float(d.get("cost_usd") or 0) for d in days
         ] or [0.0]
-        label = f"cost per day, {days[0]['day']} … {days[-1]['day']}" if days else "no usage"
-        self.query_one("#spark-label", Static).update(label)
+        self.query_one("#tokens-spark", Sparkline).data = [
+            float((d.get("input") or 0) + (d.get("output") or 0)) for d in days
+        ] or [0.0]
+        span = f"{days[0]['day']} … {days[-1]['day']} (UTC)" if days else "no usage"
+        self.query_one("#spark-label", Static).update(f"cost per day (USD), {span}")
+        self.query_one("#tokens-label", Static).update(f"tokens per day (input + output), {span}")
         self.query_one("#usage-by-model", Static).update(usage_table(models, "model", "By model"))
         self.query_one("#usage-by-day", Static).update(
             usage_table(data.by_day[:-1], "day", "\nBy day (UTC)")
