@@ -37,6 +37,7 @@ CALL_TYPES = {
     "apply_patch_call": "apply_patch_call_output",
 }
 OUTPUT_TYPES = {v: k for k, v in CALL_TYPES.items()}
+TEXT_LIMIT = 100_000  # characters of one message shown as Markdown
 STREAM_DELTAS = {
     "response.output_text.delta": "text",
     "response.refusal.delta": "refusal",
@@ -106,6 +107,9 @@ def _message(item: Row, raw: dict[str, Any]) -> list[RenderableType]:
         style=ROLE_STYLE.get(role, "bold"),
     )
     text = _content_text(raw.get("content"))
+    if len(text) > TEXT_LIMIT:  # Markdown of a huge text would stall the screen
+        more = len(text) - TEXT_LIMIT
+        text = text[:TEXT_LIMIT] + f"\n\n*… {more:,} more characters (Raw tab, or export)*"
     return [head, _body(Markdown(text) if text.strip() else Text("(empty)", style="dim"))]
 
 

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from . import fmt
 from .fetch import Detail
 
+EVENTS_LIMIT = 20_000  # rows of the timeline (a DataTable holds its rows)
 TABS: tuple[tuple[str, str], ...] = (
     ("conversation", "Conversation"),
     ("events", "Events"),
@@ -63,7 +64,8 @@ class EventsTable(DataTable[object]):
         self.clear()
         from .detail_render import event_rows
 
-        for idx, t_ms, gap, seq, kind, delta, long_gap, codes in event_rows(detail):
+        rows = event_rows(detail)
+        for idx, t_ms, gap, seq, kind, delta, long_gap, codes in rows[:EVENTS_LIMIT]:
             gap_text = Text(fmt.ms(gap) if gap is not None else "", justify="right")
             if long_gap:
                 gap_text.stylize("bold red")
@@ -78,6 +80,9 @@ class EventsTable(DataTable[object]):
                 Text(delta, style="green"),
                 mark,
             )
+        if len(rows) > EVENTS_LIMIT:
+            more = Text(f"… {len(rows) - EVENTS_LIMIT:,} more events (export the exchange)")
+            self.add_row("", "", "", "", more, "", "")
 
 
 class DetailPane(Vertical):
