@@ -50,6 +50,12 @@ def test_list_shows_newest_first_and_the_detail_follows_the_cursor(seeded_db: Pa
             await wait_for(pilot, lambda: detail_id(app) == table.row_at(TOTAL - 1)["exchange_id"])  # type: ignore[index]
             await pilot.press("home")
             await wait_for(pilot, lambda: detail_id(app) == first["exchange_id"])
+            await pilot.press("enter")  # into the detail, to scroll it; Esc comes back
+            await wait_for(
+                pilot, lambda: app.focused is not None and app.focused.id == "conversation-scroll"
+            )
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: app.focused is table)
             assert "28 exchanges" in text_of(screen.query_one("#status", Static))
 
     run(scenario)

@@ -130,6 +130,13 @@ class DetailPane(Vertical):
             return
         self.render_tab(self.active)
 
+    def focus_active(self) -> None:
+        """Put the keyboard in the tab on screen (to scroll it); Esc goes back to the list."""
+        pane = self.tabs.active_pane
+        if pane is not None:
+            target = pane.query("VerticalScroll, EventsTable").first()
+            target.focus()
+
     def _label(self, tab_id: str, label: str) -> None:
         try:
             tab = self.tabs.get_tab(tab_id)

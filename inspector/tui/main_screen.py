@@ -266,7 +266,7 @@ class MainScreen(Screen[None]):
         self.detail.show(message.detail, message.error or "gone")
 
     def on_exchange_table_opened(self, message: ExchangeTable.Opened) -> None:
-        self.detail.focus()
+        self.detail.focus_active()
 
     # -- live -------------------------------------------------------------------------------
 
