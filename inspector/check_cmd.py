@@ -8,6 +8,7 @@ import click
 import duckdb
 
 from addon.store.db import StoreError, db_path, open_for_read
+from addon.store.live import read_query
 from addon.wire.findings import CODES
 
 from .sql_cmd import format_table
@@ -30,8 +31,8 @@ def check(db: Path | None) -> None:
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
     try:
-        rows = conn.execute(CHECK_SQL).fetchall()
-        (total,) = conn.execute("SELECT count(*) FROM exchanges").fetchone() or (0,)
+        rows = read_query(conn, CHECK_SQL).fetchall()
+        (total,) = read_query(conn, "SELECT count(*) FROM exchanges").fetchone() or (0,)
     except duckdb.Error as exc:
         raise click.ClickException(str(exc).splitlines()[0]) from exc
     finally:

@@ -13,6 +13,7 @@ import click
 import duckdb
 
 from addon.store.db import StoreError, db_path, open_for_read
+from addon.store.live import remote_statement, remote_uri
 
 
 def _cell(value: Any) -> str:
@@ -76,6 +77,9 @@ def sql(query: str, fmt: str, output: Path | None, db: Path | None) -> None:
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
     try:
+        uri = remote_uri(conn)
+        if uri is not None:
+            query = remote_statement(conn, uri, query)  # joins run on the live server
         if fmt == "parquet":
             assert output is not None
             conn.execute(f"COPY ({query}) TO '{_quote(output)}' (FORMAT parquet)")

@@ -9,6 +9,7 @@ import click
 import duckdb
 
 from addon.store.db import StoreError, db_path, open_for_read
+from addon.store.live import read_query
 
 from .sql_cmd import format_table
 
@@ -23,7 +24,8 @@ GROUPS = {
 def usage_sql(by: str, since: date | None) -> tuple[str, list[object]]:
     """The usage query, grouped by `by`, with a TOTAL row last."""
     join = "LEFT JOIN threads t USING (response_id)" if by == "thread" else ""
-    where = "WHERE timezone('UTC', u.started_at) >= ?" if since else ""
+    # a literal, not a parameter: over a live server the query is sent whole, as text
+    where = f"WHERE timezone('UTC', u.started_at) >= DATE '{since.isoformat()}'" if since else ""
     order = "1" if by == "day" else "cost_usd DESC NULLS LAST, 1"
     query = f"""
         SELECT {GROUPS[by]} AS {by}, count(*) AS responses,
@@ -36,7 +38,7 @@ def usage_sql(by: str, since: date | None) -> tuple[str, list[object]]:
         GROUP BY ROLLUP ({GROUPS[by]})
         ORDER BY GROUPING({GROUPS[by]}), {order}
     """
-    return query, [since] if since else []
+    return query, []
 
 
 @click.command()
@@ -56,9 +58,9 @@ def usage(by: str, since: object, db: Path | None) -> None:
         conn = open_for_read(db_path(db))
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
-    query, params = usage_sql(by, since.date() if since else None)  # type: ignore[attr-defined]
+    query, _ = usage_sql(by, since.date() if since else None)  # type: ignore[attr-defined]
     try:
-        result = conn.execute(query, params)
+        result = read_query(conn, query)
         names = [d[0] for d in result.description or []]
         rows = [list(r) for r in result.fetchall()]
     except duckdb.Error as exc:

@@ -287,6 +287,25 @@ def test_sql_reads_a_served_database_live_and_names_a_holder_that_does_not_serve
         )
         assert query.returncode == 0, query.stderr
         assert query.stdout.strip() == '{"n": 28}'
+
+        def respdeck(*args: str) -> _subprocess.CompletedProcess[str]:
+            return _subprocess.run([_sys.executable, "-m", "inspector", *args, "--db", str(db)],
+                                   cwd=_ROOT, capture_output=True, text=True)  # fmt: skip
+
+        # Joins run whole on the server (Quack refuses two remote scans in one query).
+        join = (
+            "SELECT count(*) AS n FROM exchanges e JOIN items i USING (exchange_id) "
+            "WHERE i.type = 'function_call'"
+        )
+        joined = respdeck("sql", join, "--format", "json")
+        assert joined.returncode == 0 and joined.stdout.strip() == '{"n": 1}', joined.stderr
+        usage = respdeck("usage", "--by", "thread", "--since", "2020-01-01")
+        assert usage.returncode == 0 and "TOTAL" in usage.stdout, usage.stderr
+        check = respdeck("check")
+        assert check.returncode == 0 and "schema_mismatch" in check.stdout, check.stderr
+        refused = respdeck("sql", "DELETE FROM exchanges")
+        assert refused.returncode == 2 and "one single SELECT" in refused.stderr
+        assert respdeck("sql", "SELECT count(*) FROM exchanges").stdout.split()[-3] == "28"
     finally:
         server.send_signal(_signal.SIGINT)
         server.wait(timeout=30)

@@ -261,3 +261,42 @@ def connect_live(db_path: Path, timeout: float = PROBE_TIMEOUT) -> duckdb.DuckDB
         conn.close()
         return None
     return conn
+
+
+class NotASelect(duckdb.Error):
+    """A statement refused before it reaches a live server: not one single SELECT."""
+
+
+def remote_uri(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """The Quack URI when `conn` reads a live server (see `connect_live`), else None."""
+    row = conn.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    where = str(row[0]) if row and row[0] else ""
+    return where if where.startswith("quack:") else None
+
+
+def remote_statement(conn: duckdb.DuckDBPyConnection, uri: str, sql: str) -> str:
+    """A SELECT over `quack_query`, running `sql` whole on the live server.
+
+    Over Quack a query reading two remote tables at once is refused ("multiple streaming
+    scans"), so joins must run where the data is. `quack_query` does not enforce read-only,
+    so the statement goes only if DuckDB's parser here says it is exactly one SELECT.
+    """
+    row = conn.execute(
+        "SELECT json_extract(s, '$.error')::BOOLEAN, json_array_length(s, '$.statements'), "
+        "json_extract_string(s, '$.error_message') FROM (SELECT json_serialize_sql(?) AS s)",
+        [sql],
+    ).fetchone()
+    if row is None or row[0] or row[1] != 1 or "quack_" in sql.lower():
+        reason = row[2] if row and row[2] else ""
+        if not reason or reason.startswith("Only SELECT"):
+            raise NotASelect("a live database takes one single SELECT statement")
+        raise NotASelect(f"Parser Error: {reason}")
+    return f"SELECT * FROM quack_query('{_quote(uri)}', '{_quote(sql)}')"
+
+
+def read_query(conn: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnection:
+    """Run a read query here, or whole on the live server when `conn` is live."""
+    uri = remote_uri(conn)
+    return conn.execute(sql if uri is None else remote_statement(conn, uri, sql))

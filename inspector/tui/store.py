@@ -20,12 +20,11 @@ from pathlib import Path
 import duckdb
 
 from addon.store.db import StoreError, open_for_read
+from addon.store.live import NotASelect, remote_statement, remote_uri
+
+__all__ = ["NotASelect", "Query", "Store"]
 
 ROLES = ("list", "detail", "poll", "aux")
-
-
-class NotASelect(duckdb.Error):
-    """A statement that would not be a single SELECT (refused before it reaches a recorder)."""
 
 
 class Query:
@@ -38,17 +37,7 @@ class Query:
     def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
         if self.remote is None:
             return self.cur.execute(sql)
-        row = self.cur.execute(
-            "SELECT json_extract(s, '$.error')::BOOLEAN, json_array_length(s, '$.statements'), "
-            "json_extract_string(s, '$.error_message') FROM (SELECT json_serialize_sql(?) AS s)",
-            [sql],
-        ).fetchone()
-        if row is None or row[0] or row[1] != 1 or "quack_" in sql.lower():
-            reason = row[2] if row and row[2] else ""
-            if not reason or reason.startswith("Only SELECT"):
-                raise NotASelect("Refused: a filter must keep the query one single SELECT")
-            raise NotASelect(f"Parser Error: {reason}")
-        return self.cur.execute("SELECT * FROM quack_query(?, ?)", [self.remote, sql])
+        return self.cur.execute(remote_statement(self.cur, self.remote, sql))
 
 
 class Store:
@@ -57,12 +46,7 @@ class Store:
     def __init__(self, path: Path, conn: duckdb.DuckDBPyConnection) -> None:
         self.path = path
         self._conn = conn
-        row = conn.execute(
-            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-        ).fetchone()
-        where = str(row[0]) if row and row[0] else ""
-        # the recorder's quack: URI when live (a file may well be named live.duckdb)
-        self.remote: str | None = where if where.startswith("quack:") else None
+        self.remote = remote_uri(conn)  # the recorder's quack: URI when live
         self.live = self.remote is not None
         self._cursors: dict[str, duckdb.DuckDBPyConnection] = {}
         self._locks = {role: threading.Lock() for role in ROLES}

@@ -109,7 +109,8 @@ async def one_stream(port: int) -> tuple[float, list[float]]:
     body = b'{"model":"gpt-4o","input":"bench","stream":true}'
     start = time.time()
     writer.write(b"POST /v1/responses HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
-                 b"authorization: Bearer sk-bench\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))  # fmt: skip
+                 b"authorization: Bearer sk-bench\r\ncontent-length: %d\r\n\r\n%s"
+                 % (len(body), body))  # fmt: skip
     await read_head(reader)
     ttft, latencies = 0.0, []
     while True:
@@ -199,7 +200,8 @@ def main() -> None:
         subprocess.Popen([sys.executable, __file__, "--serve-upstream", str(up_port),
                           "--events", str(args.events), "--interval-ms", str(args.interval_ms)]),
         subprocess.Popen([mitmdump, "--mode", f"reverse:{upstream}", "--listen-host", "127.0.0.1",
-                          "--listen-port", str(bare_port), "--set", "stream_large_bodies=1", *quiet],
+                          "--listen-port", str(bare_port), "--set", "stream_large_bodies=1",
+                          *quiet],
                          stdout=subprocess.DEVNULL),
         subprocess.Popen([sys.executable, "-m", "inspector", "record", "--port", str(rec_port),
                           "--upstream", upstream, "--db", str(tmp / "bench.duckdb")],
@@ -242,7 +244,9 @@ def main() -> None:
                 proc.kill()
 
 
-def report(paths: dict[str, int], ttft: dict, lat: dict, rps: dict, args: argparse.Namespace) -> None:
+def report(
+    paths: dict[str, int], ttft: dict, lat: dict, rps: dict, args: argparse.Namespace
+) -> None:
     ms = 1000
     print(f"\n{args.rounds} rounds, {args.events} events/stream every {args.interval_ms:g} ms, "
           f"{os.cpu_count()} CPUs\n")  # fmt: skip
@@ -262,7 +266,8 @@ def report(paths: dict[str, int], ttft: dict, lat: dict, rps: dict, args: argpar
     p_ratio = pct(lat[("respdeck", 32)], 0.99) / pct(lat[("mitmdump", 32)], 0.99)
     r_ratio = statistics.median(rps["respdeck"]) / statistics.median(rps["mitmdump"])
     print(f"\nrespdeck / mitmdump: TTFT p50 {t_ratio:.3f}x (target <= 1.05), "
-          f"per-event p99 x32 {p_ratio:.3f}x (target <= 1.2), req/s {r_ratio:.3f}x (target >= 0.9)")  # fmt: skip
+          f"per-event p99 x32 {p_ratio:.3f}x (target <= 1.2), "
+          f"req/s {r_ratio:.3f}x (target >= 0.9)")  # fmt: skip
 
 
 if __name__ == "__main__":
