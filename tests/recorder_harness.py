@@ -70,10 +70,13 @@ class Recorder:
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Read the live database through the recorder's Quack server (as `respdeck sql` does)."""
         from addon.store.db import open_for_read
+        from addon.store.live import read_query
 
         conn = open_for_read(self.db)
         try:
-            return conn.execute(sql, params or []).fetchall()
+            if params:
+                return conn.execute(sql, params).fetchall()
+            return read_query(conn, sql).fetchall()  # joins run whole on the recorder
         finally:
             conn.close()
 

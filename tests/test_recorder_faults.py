@@ -85,6 +85,7 @@ FAULTS = [
     recorded("malformed", 200, SSE, b'data: {"type":"response.created", oops\n\ndata: nonsense\n\n'
              b"event: x\n\n" + STREAM[:200], stream=True),
     recorded("slow", 200, SSE, SLOW, stream=True, chunks=spread(SLOW, 40, 4000)),
+    recorded("slow-live", 200, SSE, SLOW, stream=True, chunks=spread(SLOW, 40, 4000)),
     *(encoded(name) for name in ("gzip", "br", "zstd")),
     Exchange(
         HttpRequest("POST", f"{API}/responses", list(JSON), request("big", extra="x" * BIG)),
@@ -333,3 +334,29 @@ def test_kill_9_loses_nothing_that_was_journaled(upstream: ReplayUpstream, tmp_p
     assert again.stop() == 0
     rows = read_db(db, "SELECT status FROM exchanges ORDER BY exchange_id")
     assert sorted(rows) == [(400,), (429,), (500,)], again.output()
+
+
+def test_a_stream_in_flight_is_visible_and_grows(recorder: Recorder) -> None:
+    """Live readers see a running stream as a provisional exchange (position -1) whose events
+    grow; when it ends, its final rows replace those under the same exchange id."""
+    sql = (
+        "SELECT e.exchange_id, e.partial, (SELECT count(*) FROM events v "
+        "WHERE v.exchange_id = e.exchange_id) FROM exchanges e WHERE e.position < 0"
+    )
+    thread = threading.Thread(
+        target=raw_post, args=(recorder.port, request("slow", stream=True, extra="-live"))
+    )
+    thread.start()
+    first = recorder.wait_for(sql, lambda rows: len(rows) == 1 and rows[0][2] > 0, timeout=10)
+    later = recorder.wait_for(sql, lambda rows: not rows or rows[0][2] > first[0][2], timeout=10)
+    thread.join(30)
+    exchange_id, partial, _ = first[0]
+    assert partial
+    if later:
+        assert later[0][0] == exchange_id
+    done = recorder.wait_for(
+        f"SELECT position, partial, aborted FROM exchanges WHERE exchange_id = {exchange_id}",
+        lambda rows: rows and rows[0][0] >= 0,
+    )
+    assert done == [(done[0][0], False, False)]
+    assert recorder.query(sql) == []

@@ -51,6 +51,7 @@ class Captured:
     # WebSocket mode: (timestamp, from_client, content, is_text) per message
     websocket: list[tuple[float, bool, bytes, bool]] | None = None
     size_hint: int = field(default=0)
+    flow_id: str = ""
 
     def nbytes(self) -> int:
         """Approximate memory held, for the queue's byte budget."""
@@ -72,11 +73,11 @@ class Captured:
         if self.status is not None:
             chunks: list[tuple[float, int]] | None = None
             if self.tee is not None:
-                body = b"".join(self.tee.chunks)
-                chunks = [
-                    (ms(t) or 0.0, len(c))
-                    for t, c in zip(self.tee.times, self.tee.chunks, strict=True)
-                ]
+                # the proxy may append while an in-flight snapshot is taken: a consistent prefix
+                count = min(len(self.tee.times), len(self.tee.chunks))
+                parts, times = self.tee.chunks[:count], self.tee.times[:count]
+                body = b"".join(parts)
+                chunks = [(ms(t) or 0.0, len(c)) for t, c in zip(times, parts, strict=True)]
             else:
                 body = self.body or b""
             response = HttpResponse(

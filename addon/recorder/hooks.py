@@ -24,7 +24,14 @@ from addon.store.db import db_path
 from addon.wire.endpoints import classify
 
 from .capture import Captured, ChunkTee
-from .journal import SUFFIX, JournalError, JournalFile, journal_dir_for, run_name
+from .journal import (
+    SUFFIX,
+    JournalError,
+    JournalFile,
+    inflight_dir,
+    journal_dir_for,
+    run_name,
+)
 from .redact import Redactor
 from .spool import Spool
 
@@ -118,6 +125,8 @@ class Recorder:
             redactor,
             journal_dir / (name.removesuffix(SUFFIX) + ".status.json"),
             max_bytes=options.respdeck_queue_mb << 20,
+            inflight=lambda: [captured for _, captured in list(self.in_flight.values())],
+            inflight_dir=inflight_dir(journal_dir, name),
         )
         self.spool.start()
         if options.respdeck_ingest:
@@ -161,6 +170,7 @@ class Recorder:
                 list(request.headers.fields),
                 None,
                 request.timestamp_start,
+                flow_id=flow.id,
             )
             flow.metadata[KEY] = captured
             self.in_flight[flow.id] = (flow, captured)

@@ -29,19 +29,30 @@ import duckdb
 
 from addon.store.db import StoreError, open_for_write
 from addon.store.live import LiveError, LiveServer
-from addon.store.writer import Writer
+from addon.store.rows import TABLES, Batch, add_exchange
+from addon.store.writer import Writer, write_batch
 from addon.wire.endpoints import classify
 from addon.wire.exchange import Exchange, HttpRequest, HttpResponse
 from addon.wire.findings import Finding, Severity
 from addon.wire.parse import parse_exchange
 from addon.wire.result import ParsedExchange, RequestView
 
-from .journal import DONE_SUFFIX, SUFFIX, JournalReader, Record, run_files
+from .journal import (
+    DONE_SUFFIX,
+    SUFFIX,
+    JournalError,
+    JournalReader,
+    Record,
+    inflight_dir,
+    run_files,
+    split_records,
+)
 
 log = logging.getLogger("respdeck")
 
 FLUSH_INTERVAL = 0.2  # seconds: live readers see an exchange well within 1 s of its end
 POLL_INTERVAL = 0.02
+INFLIGHT_INTERVAL = 0.5
 STATUS_INTERVAL = 0.25
 
 
@@ -96,6 +107,10 @@ class Ingester:
         self.writer: Writer | None = None
         self.server: LiveServer | None = None
         self._last_flush = time.monotonic()
+        self._last_inflight = 0.0
+        # flow id -> (exchange id, snapshot mtime) of streams shown while in flight
+        self.provisional: dict[str, tuple[int, int]] = {}
+        self._finished: dict[str, None] = {}  # recent flows stored for good (ordered set)
 
     def open(self) -> bool:
         """Hold the database; False (with `stats.db_error` set) when it cannot be written."""
@@ -146,7 +161,8 @@ class Ingester:
         assert self.conn is not None and self.writer is not None
         row = self.conn.execute(
             "SELECT c.capture_id, (SELECT count(*) FROM exchanges e WHERE e.capture_id = "
-            "c.capture_id) FROM captures c WHERE c.mode = 'record' AND c.source = ?",
+            "c.capture_id AND e.position >= 0) FROM captures c "
+            "WHERE c.mode = 'record' AND c.source = ?",
             [path.name],
         ).fetchone()
         if row is not None:
@@ -168,8 +184,11 @@ class Ingester:
                         self.stats.journaled_seen = seen
                     if seen <= skip:
                         continue
+                    record.exchange.index = seen - 1  # its position in the run
                     self._store(capture_id, record)
                     stored += 1
+                if stop is not None:
+                    self._refresh_inflight(capture_id, inflight_dir(self.journal_dir, path.name))
                 if self.writer.full or (
                     self.writer.batch.rows("exchanges")
                     and time.monotonic() - self._last_flush >= FLUSH_INTERVAL
@@ -180,6 +199,7 @@ class Ingester:
                         if stop is not None and (more := reader.read_available()):
                             for record in more:  # written between our last read and the stop
                                 seen += 1
+                                record.exchange.index = seen - 1
                                 self._store(capture_id, record)
                                 stored += 1
                         break
@@ -197,7 +217,18 @@ class Ingester:
             parsed.findings.append(
                 Finding("aborted", Severity.WARNING, record.error or "the exchange did not finish")
             )
-        self.writer.add(capture_id, parsed)
+        if record.flow_id:  # a snapshot still on disk must not bring it back as in flight
+            self._finished[record.flow_id] = None
+            if len(self._finished) > 10_000:
+                del self._finished[next(iter(self._finished))]
+        provisional = self.provisional.pop(record.flow_id or "", None)
+        if provisional is None:
+            self.writer.add(capture_id, parsed)
+        else:  # it was shown while in flight: its final rows replace those, under the same id
+            self._flush()
+            batch = Batch()
+            add_exchange(batch, provisional[0], capture_id, parsed)
+            write_batch(self.conn, batch, replace=True)
         stats = self.stats
         stats.exchanges += 1
         stats.events += len(parsed.events)
@@ -216,8 +247,47 @@ class Ingester:
         self.writer.flush()
         self._last_flush = time.monotonic()
 
+    def _refresh_inflight(self, capture_id: int, folder: Path) -> None:
+        """Store the proxy's snapshots of streams still in flight as provisional rows
+        (position -1), so live readers watch their text grow; the final record replaces them."""
+        now = time.monotonic()
+        if now - self._last_inflight < INFLIGHT_INTERVAL or not folder.is_dir():
+            return
+        self._last_inflight = now
+        assert self.writer is not None and self.conn is not None
+        for path in folder.glob(f"*{SUFFIX}"):
+            flow_id = path.name.removesuffix(SUFFIX)
+            try:
+                stamp = path.stat().st_mtime_ns
+                if self.provisional.get(flow_id, (0, 0))[1] == stamp:
+                    continue
+                records, _ = split_records(path.read_bytes())
+            except (OSError, JournalError):
+                continue  # replaced or removed while we looked: the next round sees it
+            if not records or flow_id in self._finished:
+                continue
+            exchange_id = self.provisional.get(flow_id, (0, 0))[0]
+            if not exchange_id:
+                exchange_id = self.writer.next_exchange_id
+                self.writer.next_exchange_id += 1
+                self._flush()  # the capture row goes first
+            self.provisional[flow_id] = (exchange_id, stamp)
+            record = records[0]
+            record.exchange.index = -1
+            batch = Batch()
+            add_exchange(batch, exchange_id, capture_id, parse_record(record))
+            write_batch(self.conn, batch, replace=True)
+
     def _end_capture(self, capture_id: int, path: Path) -> None:
         assert self.conn is not None
+        # Provisional rows left over (a crash mid-stream) are not exchanges of this run.
+        stale = "SELECT exchange_id FROM exchanges WHERE capture_id = ? AND position < 0"
+        for table in reversed(TABLES):
+            if table != "captures":
+                self.conn.execute(
+                    f"DELETE FROM {table} WHERE exchange_id IN ({stale})", [capture_id]
+                )
+        self.provisional.clear()
         self.conn.execute(
             "UPDATE captures SET ended_at = ? WHERE capture_id = ? AND ended_at IS NULL",
             [datetime.now(UTC), capture_id],

@@ -38,9 +38,10 @@ class Record:
 
     exchange: Exchange
     error: str | None = None
+    flow_id: str | None = None  # the proxy's id of the flow, linking in-flight snapshots
 
 
-def encode(exchange: Exchange, error: str | None = None) -> list[bytes]:
+def encode(exchange: Exchange, error: str | None = None, flow_id: str | None = None) -> list[bytes]:
     """Frame an exchange as the byte strings to append, bodies untouched (no copy)."""
     request, response = exchange.request, exchange.response
     parts = [request.body]
@@ -61,6 +62,7 @@ def encode(exchange: Exchange, error: str | None = None) -> list[bytes]:
         },
         "aborted": exchange.aborted,
         "error": error,
+        "flow_id": flow_id,
     }
     if response is not None:
         meta["response"] = {
@@ -124,7 +126,7 @@ def decode(meta_bytes: bytes, payload: memoryview) -> Record:
         websocket=websocket,
         aborted=bool(meta.get("aborted")),
     )
-    return Record(exchange, meta.get("error"))
+    return Record(exchange, meta.get("error"), meta.get("flow_id"))
 
 
 def _frame_at(buffer: bytes | bytearray, pos: int) -> tuple[int, int, int] | None:
@@ -233,10 +235,12 @@ class JournalFile:
         self.fd = fd
         self.records = 0
 
-    def append(self, exchange: Exchange, error: str | None = None) -> None:
+    def append(
+        self, exchange: Exchange, error: str | None = None, flow_id: str | None = None
+    ) -> None:
         """Write one record straight to the file (unbuffered: it is on disk once this returns,
         as far as a crash of this process goes)."""
-        parts = encode(exchange, error)
+        parts = encode(exchange, error, flow_id)
         if sum(len(p) for p in parts) < (1 << 20):
             parts = [b"".join(parts)]  # one write for the common small record
         for part in parts:
@@ -253,6 +257,26 @@ class JournalFile:
 def run_name() -> str:
     """A journal file name that sorts by start time and never collides across processes."""
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}{SUFFIX}"
+
+
+def inflight_dir(journal_dir: Path, run: str) -> Path:
+    """Where the proxy keeps a snapshot of each stream still in flight (one record a file)."""
+    return journal_dir / (run.removesuffix(SUFFIX) + ".inflight")
+
+
+def write_snapshot(folder: Path, flow_id: str, exchange: Exchange) -> None:
+    """Replace the snapshot of one in-flight exchange (atomically: readers see old or new)."""
+    folder.mkdir(mode=0o700, exist_ok=True)
+    tmp = folder / f".{flow_id}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        for part in encode(exchange, None, flow_id):
+            view = memoryview(part)
+            while view:
+                view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+    tmp.replace(folder / f"{flow_id}{SUFFIX}")
 
 
 def journal_dir_for(db_path: Path) -> Path:

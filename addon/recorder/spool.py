@@ -14,16 +14,18 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .capture import Captured
-from .journal import JournalFile
+from .journal import JournalFile, write_snapshot
 from .redact import Redactor
 
 log = logging.getLogger("respdeck")
 
 STATUS_INTERVAL = 0.25  # seconds between status file updates
+SNAPSHOT_INTERVAL = 0.5  # seconds between snapshots of a stream still in flight
 
 
 @dataclass(slots=True)
@@ -47,6 +49,8 @@ class Spool:
         redactor: Redactor,
         status_path: Path | None = None,
         max_bytes: int = 256 << 20,
+        inflight: Callable[[], list[Captured]] | None = None,
+        inflight_dir: Path | None = None,
     ) -> None:
         self.journal = journal
         self.redactor = redactor
@@ -59,6 +63,11 @@ class Spool:
         self._bytes = 0
         self._thread = threading.Thread(target=self._run, name="respdeck-journal", daemon=True)
         self._last_status = 0.0
+        # In-flight streams are snapshotted so live readers see their text grow.
+        self.inflight = inflight
+        self.inflight_dir = inflight_dir
+        self._snapshots: dict[str, int] = {}  # flow id -> chunks in its last snapshot
+        self._last_snapshot = 0.0
 
     def start(self) -> None:
         self._thread.start()
@@ -92,6 +101,7 @@ class Spool:
                 captured = self._queue.get(timeout=STATUS_INTERVAL)
             except queue.Empty:
                 self._write_status()
+                self._snapshot()
                 continue
             if captured is None:
                 return
@@ -101,16 +111,41 @@ class Spool:
                 self.status.queued_bytes = self._bytes
             self._write(captured)
             self._write_status()
+            self._snapshot()
 
     def _write(self, captured: Captured) -> None:
         try:
             exchange = self.redactor.apply(captured.to_exchange())
             with self._lock:
-                self.journal.append(exchange, captured.error)
+                self.journal.append(exchange, captured.error, captured.flow_id)
             self.status.journaled += 1
+            if self._snapshots.pop(captured.flow_id, None) is not None and self.inflight_dir:
+                (self.inflight_dir / f"{captured.flow_id}.rdj").unlink(missing_ok=True)
         except Exception as exc:  # a disk error must not stop the proxy: say it, keep going
             self.status.journal_error = f"{type(exc).__name__}: {exc}"
             log.warning("respdeck: cannot journal an exchange: %s", self.status.journal_error)
+
+    def _snapshot(self) -> None:
+        """Snapshot each in-flight stream that grew since its last snapshot (this thread only:
+        the final record is always written, and the snapshot dropped, after it)."""
+        now = time.monotonic()
+        if self.inflight is None or self.inflight_dir is None:
+            return
+        if now - self._last_snapshot < SNAPSHOT_INTERVAL:
+            return
+        self._last_snapshot = now
+        try:
+            for captured in self.inflight():
+                tee = captured.tee
+                if tee is None or not tee.chunks or captured.status is None:
+                    continue
+                if self._snapshots.get(captured.flow_id) == len(tee.chunks):
+                    continue
+                self._snapshots[captured.flow_id] = len(tee.chunks)
+                exchange = self.redactor.apply(captured.to_exchange())
+                write_snapshot(self.inflight_dir, captured.flow_id, exchange)
+        except Exception as exc:  # a snapshot is a convenience: never let it stop the journal
+            log.warning("respdeck: cannot snapshot an in-flight stream: %s", exc)
 
     def _write_status(self, force: bool = False) -> None:
         now = time.monotonic()
