@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import gzip
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openai.types.responses import Response, ResponseTextDeltaEvent
@@ -221,3 +222,18 @@ def test_any_chunk_table_gives_the_same_parse(data: st.DataObject) -> None:
         ]
         assert parsed.response_raw == reference.response_raw
         assert [f.code for f in parsed.findings] == [f.code for f in reference.findings]
+
+
+@pytest.mark.parametrize("index", [2**32, 10**18, -1, -5])
+def test_absurd_output_indexes_neither_hang_nor_lose_data(index: int) -> None:
+    """A hostile output_index must not pad a list to 2**32 entries (or overwrite by -1)."""
+    import time
+
+    events = text_stream(["Hel", "lo"])
+    for event in events:
+        if "output_index" in event:
+            event["output_index"] = index
+    started = time.perf_counter()
+    parsed = parse_exchange(stream_exchange(sse_body(events)))
+    assert time.perf_counter() - started < 2
+    assert parsed.events and parsed.response is not None

@@ -68,7 +68,15 @@ class Accumulated:
     findings: list[Finding] = field(default_factory=list)
 
 
+MAX_INDEX_GAP = 1024  # an index this far past the end is garbage, not a position
+
+
 def _put(seq: list[Any], index: int, value: Any) -> None:
+    """Place `value` at a position the server gave; a negative or absurdly large one (a
+    hostile `output_index` of 2**32 would pad a list to it) appends, keeping the value."""
+    if index < 0 or index > len(seq) + MAX_INDEX_GAP:
+        seq.append(value)
+        return
     while len(seq) <= index:
         seq.append(None)
     seq[index] = value
