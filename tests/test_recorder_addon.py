@@ -133,3 +133,19 @@ def test_bad_redaction_path_is_an_option_error(tmp_path: Path) -> None:
     recorder = Recorder()
     with taddons.context(recorder) as tctx, pytest.raises(exceptions.OptionsError):
         tctx.configure(recorder, respdeck_redact_json_path=["input..x"])
+
+
+def test_all_records_other_traffic_too(tmp_path: Path) -> None:
+    recorder = Recorder()
+    with taddons.context(recorder) as tctx:
+        tctx.configure(recorder, respdeck_db=str(tmp_path / "r.duckdb"), respdeck_ingest=False,
+                       respdeck_run="run.rdj", respdeck_all=True)  # fmt: skip
+        recorder.running()
+        flow = api_flow("/v1/models", "GET")
+        recorder.requestheaders(flow)
+        recorder.request(flow)
+        respond(recorder, flow, [b'{"data": []}'])
+        recorder.response(flow)
+        recorder.done()
+    (record,) = journal(tmp_path)
+    assert record.exchange.request.path == "/v1/models"
