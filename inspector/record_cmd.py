@@ -169,8 +169,8 @@ def _record(config: ProxyConfig, command: list[str]) -> int:
     if opened.state == "failed":
         click.echo(
             f"respdeck: WARNING: cannot store into the database ({opened.db_error}); "
-            f"recording to the journal {config.journal} only: the next `respdeck record` "
-            "that can open the database stores it",
+            f"recording to the journal {config.journal}, stored as soon as the database can "
+            "be opened (by this run, or the next `respdeck record`)",
             err=True,
         )
     proxy = ProxyProcess(config)

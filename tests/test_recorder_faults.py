@@ -360,3 +360,37 @@ def test_a_stream_in_flight_is_visible_and_grows(recorder: Recorder) -> None:
     )
     assert done == [(done[0][0], False, False)]
     assert recorder.query(sql) == []
+
+
+def test_a_database_freed_during_the_run_is_stored_into(
+    upstream: ReplayUpstream, tmp_path: Path
+) -> None:
+    """A reader holding the file at start (browse, say) closes it: the same run stores all."""
+    import duckdb
+
+    from addon.store.db import StoreError
+
+    db = tmp_path / "later.duckdb"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
+    rec = Recorder(upstream.url, db).start()
+    try:
+        client = openai.OpenAI(base_url=rec.base_url, api_key="sk-x", max_retries=0)
+        with pytest.raises(openai.APIStatusError):
+            client.responses.create(model="gpt-4o", input="http-500")
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait()
+        deadline = time.monotonic() + 30
+        rows: list = []
+        while time.monotonic() < deadline and not rows:
+            try:
+                rows = rec.query("SELECT status FROM exchanges")
+            except (StoreError, duckdb.Error):  # not open yet, or not yet migrated
+                time.sleep(0.2)
+        assert rows == [(500,)], rec.output()
+    finally:
+        assert rec.stop() == 0
+    assert "journal only" not in rec.output().splitlines()[-1]

@@ -53,6 +53,7 @@ log = logging.getLogger("respdeck")
 FLUSH_INTERVAL = 0.2  # seconds: live readers see an exchange well within 1 s of its end
 POLL_INTERVAL = 0.02
 INFLIGHT_INTERVAL = 0.5
+RETRY_INTERVAL = 2.0  # seconds between attempts to open a database another program holds
 STATUS_INTERVAL = 0.25
 
 
@@ -360,20 +361,6 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the proxy's Ctrl-C: finish storing first
     ingester = Ingester(args.db, args.journal, args.run, upstream=args.upstream)
     stats = ingester.stats
-    if not ingester.open():
-        stats.state = "failed"
-        if args.status:
-            write_stats(args.status, stats)
-        else:
-            print(
-                f"respdeck: cannot store: {stats.db_error}; exchanges are kept in "
-                f"{args.journal} and stored by the next recorder that can open the database",
-                file=sys.stderr,
-            )
-        return 3
-    warm_up()
-    background_priority()
-    stats.state = "storing"
     stop = threading.Event()
 
     def wait_for_parent() -> None:
@@ -386,8 +373,29 @@ def main(argv: list[str] | None = None) -> int:
 
     threading.Thread(target=wait_for_parent, daemon=True).start()
     if args.status:
-        write_stats(args.status, stats)
         threading.Thread(target=report, daemon=True).start()
+    # A database held by another program (a reader with the file open, say) may free up:
+    # until then the journal keeps everything, and it is stored once the file opens.
+    said = False
+    while not ingester.open():
+        stats.state = "failed"
+        if args.status:
+            write_stats(args.status, stats)
+        elif not said:
+            said = True
+            print(
+                f"respdeck: cannot store: {stats.db_error}; exchanges are kept in "
+                f"{args.journal} and stored as soon as the database can be opened",
+                file=sys.stderr,
+            )
+        if stop.wait(RETRY_INTERVAL):
+            return 3
+    stats.db_error = None
+    warm_up()
+    background_priority()
+    stats.state = "storing"
+    if args.status:
+        write_stats(args.status, stats)
     try:
         ingester.catch_up()
         ingester.follow(stop)
