@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -267,7 +268,15 @@ def test_export_json_and_curl_from_a_stored_exchange(seeded_db: Path) -> None:
     assert data["events"][0]["type"] == "response.created"
     script = curl_command(detail)
     assert script.startswith("#!/bin/sh")
-    assert "--data-binary @-" in script and "<<'RESPDECK_BODY'" in script
+    assert "--data-binary @-" in script and "printf '%s' " in script
+    # Run it with a curl that only keeps what it is sent: the recorded body, byte for byte.
+    bin_dir = seeded_db.parent / "fakebin"
+    bin_dir.mkdir(exist_ok=True)
+    fake = bin_dir / "curl"
+    fake.write_text(f"#!/bin/sh\ncat > {bin_dir / 'sent'}\n")
+    fake.chmod(0o755)
+    subprocess.run(["sh", "-c", script], check=True, env={"PATH": f"{bin_dir}:/usr/bin:/bin"})
+    assert (bin_dir / "sent").read_bytes() == detail.exchange["request_body"]
     assert "x-stainless" in script and "host:" not in script.lower()
     assert [r["exchange_id"] for r in page][:2] == [28, 15] and len(page) == 28
     assert [t["exchange_id"] for t in thread.turns] == [13, 14]

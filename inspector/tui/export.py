@@ -117,19 +117,16 @@ def curl_command(detail: Detail) -> str:
         else:
             lines.append(f"-H {shlex.quote(f'{name}: {value}')}")
     body = decoded_body(ex.get("request_body"), headers)
-    tail = ""
-    if body:
-        marker = "RESPDECK_BODY"
-        while marker in body:
-            marker += "_"
+    head = ""
+    if body:  # printf '%s' sends the body byte for byte (a heredoc would add a newline)
+        head = f"printf '%s' {shlex.quote(body)} |\n"
         lines.append("--data-binary @-")
-        tail = f" <<'{marker}'\n{body}\n{marker}"
     note = (
         f"# exchange {ex.get('exchange_id')}: {ex.get('endpoint')} recorded "
         f"{_plain(ex.get('started_at'))}\n# the key was recorded as a fingerprint only: "
         "export OPENAI_API_KEY first\n"
     )
-    return "#!/bin/sh\n" + note + " \\\n  ".join(lines) + tail + "\n"
+    return "#!/bin/sh\n" + note + head + " \\\n  ".join(lines) + "\n"
 
 
 def default_name(detail: Detail, kind: str) -> str:
