@@ -1,6 +1,6 @@
 """The ingester as a child process of `respdeck record`: it holds and serves the database.
 
-A separate process at background priority (see `addon.recorder.ingest.background_priority`):
+A separate process at background priority (see `addon.recorder.ingest_main.background_priority`):
 parsing and storing then never take CPU the proxy, its clients or the upstream need. It reports
 its counters through a small JSON file, and stops once its stdin closes and the journal is
 stored to the end.
@@ -31,7 +31,7 @@ class IngestProcess:
         c.journal.mkdir(parents=True, exist_ok=True)
         self.status_file.unlink(missing_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "addon.recorder.ingest", "--db", str(c.db),
+            [sys.executable, "-m", "addon.recorder.ingest_main", "--db", str(c.db),
              "--journal", str(c.journal), "--run", c.run, "--upstream", c.upstream,
              "--status", str(self.status_file)],
             stdin=subprocess.PIPE,

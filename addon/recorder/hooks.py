@@ -134,7 +134,7 @@ class Recorder:
                 [
                     sys.executable,
                     "-m",
-                    "addon.recorder.ingest",
+                    "addon.recorder.ingest_main",
                     "--db",
                     str(database),
                     "--journal",

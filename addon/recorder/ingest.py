@@ -6,19 +6,15 @@ records are stored one to one, in order, in atomic batches. So catching up after
 run whose database was unavailable is: skip as many records as the capture already has, store
 the rest. A file fully stored after its run ended is renamed `*.rdj.done`.
 
-Runs as a thread of `respdeck record`, or as `python -m addon.recorder.ingest` spawned by the
-addon when mitmdump loads it as a plain script (it stops when its stdin closes).
+Runs in its own process (`addon.recorder.ingest_main`), started by `respdeck record` or by the
+addon when mitmdump loads it as a plain script.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import logging
-import os
-import signal
-import sys
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -32,7 +28,6 @@ from addon.store.live import LiveError, LiveServer
 from addon.store.rows import TABLES, Batch, add_exchange
 from addon.store.writer import Writer, write_batch
 from addon.wire.endpoints import classify
-from addon.wire.exchange import Exchange, HttpRequest, HttpResponse
 from addon.wire.findings import Finding, Severity
 from addon.wire.parse import parse_exchange
 from addon.wire.result import ParsedExchange, RequestView
@@ -53,7 +48,6 @@ log = logging.getLogger("respdeck")
 FLUSH_INTERVAL = 0.2  # seconds: live readers see an exchange well within 1 s of its end
 POLL_INTERVAL = 0.02
 INFLIGHT_INTERVAL = 0.5
-RETRY_INTERVAL = 2.0  # seconds between attempts to open a database another program holds
 STATUS_INTERVAL = 0.25
 
 
@@ -296,44 +290,6 @@ class Ingester:
         path.rename(path.with_name(path.name.removesuffix(SUFFIX) + DONE_SUFFIX))
 
 
-BACKGROUND_NICE = 10
-
-
-def background_priority() -> None:
-    """Give way to the proxy, its clients and the upstream when the CPU is contended.
-
-    Called once the ingester is warm (database open, parser models built: seconds of CPU that
-    must not crawl at low priority). The process's threads, DuckDB's workers included, and,
-    since Linux's autogroup scheduling weighs sessions against each other, its session (the
-    ingester runs in its own) are lowered. Moderately: under load the journal holds what is
-    not stored yet, and the ingester must still keep up with any sustainable traffic.
-    """
-    with contextlib.suppress(OSError, AttributeError):
-        for tid in os.listdir("/proc/self/task"):
-            with contextlib.suppress(OSError):
-                os.setpriority(os.PRIO_PROCESS, int(tid), BACKGROUND_NICE)
-    with contextlib.suppress(OSError):
-        Path("/proc/self/autogroup").write_text(str(BACKGROUND_NICE))
-
-
-def warm_up() -> None:
-    """Parse one small stream, so openai's models are built before real traffic arrives."""
-    events = [
-        {"type": "response.created", "response": {"id": "resp_warm", "object": "response",
-         "created_at": 0, "status": "in_progress", "model": "m", "output": [], "tools": [],
-         "tool_choice": "auto", "parallel_tool_calls": True}},
-        {"type": "response.output_item.added", "output_index": 0, "item": {"type": "message",
-         "id": "msg_warm", "role": "assistant", "status": "in_progress", "content": []}},
-        {"type": "response.output_text.delta", "item_id": "msg_warm", "output_index": 0,
-         "content_index": 0, "delta": "hi", "logprobs": []},
-    ]  # fmt: skip
-    body = "".join(f"data: {json.dumps(e)}\n\n" for e in events).encode()
-    request = HttpRequest("POST", "http://warm/v1/responses", [], b'{"model":"m","stream":true}')
-    parse_exchange(
-        Exchange(request, HttpResponse(200, [("content-type", "text/event-stream")], body))
-    )
-
-
 def write_stats(path: Path, stats: IngestStats) -> None:
     tmp = path.with_suffix(".tmp")
     with contextlib.suppress(OSError):
@@ -346,66 +302,3 @@ def read_stats(path: Path) -> IngestStats | None:
         return IngestStats(**json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
         return None
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The ingester process (of `respdeck record`, or of a mitmdump script run): store the
-    journal until stdin closes, then the rest of it, and exit."""
-    parser = argparse.ArgumentParser(prog="python -m addon.recorder.ingest")
-    parser.add_argument("--db", type=Path, required=True)
-    parser.add_argument("--journal", type=Path, required=True)
-    parser.add_argument("--run", required=True)
-    parser.add_argument("--upstream")
-    parser.add_argument("--status", type=Path, help="write counters here (JSON), for a parent")
-    args = parser.parse_args(argv)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the proxy's Ctrl-C: finish storing first
-    ingester = Ingester(args.db, args.journal, args.run, upstream=args.upstream)
-    stats = ingester.stats
-    stop = threading.Event()
-
-    def wait_for_parent() -> None:
-        sys.stdin.buffer.read()  # returns at EOF: the proxy exited (or was killed)
-        stop.set()
-
-    def report() -> None:
-        while not stop.wait(STATUS_INTERVAL):
-            write_stats(args.status, stats)
-
-    threading.Thread(target=wait_for_parent, daemon=True).start()
-    if args.status:
-        threading.Thread(target=report, daemon=True).start()
-    # A database held by another program (a reader with the file open, say) may free up:
-    # until then the journal keeps everything, and it is stored once the file opens.
-    said = False
-    while not ingester.open():
-        stats.state = "failed"
-        if args.status:
-            write_stats(args.status, stats)
-        elif not said:
-            said = True
-            print(
-                f"respdeck: cannot store: {stats.db_error}; exchanges are kept in "
-                f"{args.journal} and stored as soon as the database can be opened",
-                file=sys.stderr,
-            )
-        if stop.wait(RETRY_INTERVAL):
-            return 3
-    stats.db_error = None
-    warm_up()
-    background_priority()
-    stats.state = "storing"
-    if args.status:
-        write_stats(args.status, stats)
-    try:
-        ingester.catch_up()
-        ingester.follow(stop)
-    finally:
-        ingester.close()
-        stats.state = "done"
-        if args.status:
-            write_stats(args.status, stats)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

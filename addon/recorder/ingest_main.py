@@ -1,0 +1,125 @@
+"""The ingester process: `python -m addon.recorder.ingest_main`.
+
+Started by `respdeck record` (or by the addon under a plain `mitmdump -s`), it holds the
+database, stores the journal as it grows, and stops once its stdin closes and the journal is
+stored to the end. It warms up, then gives way to the proxy (background priority).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from addon.wire.exchange import Exchange, HttpRequest, HttpResponse
+from addon.wire.parse import parse_exchange
+
+from .ingest import STATUS_INTERVAL, Ingester, write_stats
+
+RETRY_INTERVAL = 2.0  # seconds between attempts to open a database another program holds
+
+
+BACKGROUND_NICE = 10
+
+
+def background_priority() -> None:
+    """Give way to the proxy, its clients and the upstream when the CPU is contended.
+
+    Called once the ingester is warm (database open, parser models built: seconds of CPU that
+    must not crawl at low priority). The process's threads, DuckDB's workers included, and,
+    since Linux's autogroup scheduling weighs sessions against each other, its session (the
+    ingester runs in its own) are lowered. Moderately: under load the journal holds what is
+    not stored yet, and the ingester must still keep up with any sustainable traffic.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        for tid in os.listdir("/proc/self/task"):
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, int(tid), BACKGROUND_NICE)
+    with contextlib.suppress(OSError):
+        Path("/proc/self/autogroup").write_text(str(BACKGROUND_NICE))
+
+
+def warm_up() -> None:
+    """Parse one small stream, so openai's models are built before real traffic arrives."""
+    events = [
+        {"type": "response.created", "response": {"id": "resp_warm", "object": "response",
+         "created_at": 0, "status": "in_progress", "model": "m", "output": [], "tools": [],
+         "tool_choice": "auto", "parallel_tool_calls": True}},
+        {"type": "response.output_item.added", "output_index": 0, "item": {"type": "message",
+         "id": "msg_warm", "role": "assistant", "status": "in_progress", "content": []}},
+        {"type": "response.output_text.delta", "item_id": "msg_warm", "output_index": 0,
+         "content_index": 0, "delta": "hi", "logprobs": []},
+    ]  # fmt: skip
+    body = "".join(f"data: {json.dumps(e)}\n\n" for e in events).encode()
+    request = HttpRequest("POST", "http://warm/v1/responses", [], b'{"model":"m","stream":true}')
+    parse_exchange(
+        Exchange(request, HttpResponse(200, [("content-type", "text/event-stream")], body))
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ingester process (of `respdeck record`, or of a mitmdump script run): store the
+    journal until stdin closes, then the rest of it, and exit."""
+    parser = argparse.ArgumentParser(prog="python -m addon.recorder.ingest")
+    parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument("--journal", type=Path, required=True)
+    parser.add_argument("--run", required=True)
+    parser.add_argument("--upstream")
+    parser.add_argument("--status", type=Path, help="write counters here (JSON), for a parent")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the proxy's Ctrl-C: finish storing first
+    ingester = Ingester(args.db, args.journal, args.run, upstream=args.upstream)
+    stats = ingester.stats
+    stop = threading.Event()
+
+    def wait_for_parent() -> None:
+        sys.stdin.buffer.read()  # returns at EOF: the proxy exited (or was killed)
+        stop.set()
+
+    def report() -> None:
+        while not stop.wait(STATUS_INTERVAL):
+            write_stats(args.status, stats)
+
+    threading.Thread(target=wait_for_parent, daemon=True).start()
+    if args.status:
+        threading.Thread(target=report, daemon=True).start()
+    # A database held by another program (a reader with the file open, say) may free up:
+    # until then the journal keeps everything, and it is stored once the file opens.
+    said = False
+    while not ingester.open():
+        stats.state = "failed"
+        if args.status:
+            write_stats(args.status, stats)
+        elif not said:
+            said = True
+            print(
+                f"respdeck: cannot store: {stats.db_error}; exchanges are kept in "
+                f"{args.journal} and stored as soon as the database can be opened",
+                file=sys.stderr,
+            )
+        if stop.wait(RETRY_INTERVAL):
+            return 3
+    stats.db_error = None
+    warm_up()
+    background_priority()
+    stats.state = "storing"
+    if args.status:
+        write_stats(args.status, stats)
+    try:
+        ingester.catch_up()
+        ingester.follow(stop)
+    finally:
+        ingester.close()
+        stats.state = "done"
+        if args.status:
+            write_stats(args.status, stats)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
