@@ -501,7 +501,7 @@ def test_websocket_first_message_picks_among_sessions_on_one_path() -> None:
 
 
 def test_command_serves_until_interrupted_and_reports_bad_paths_in_one_line() -> None:
-    command = [sys.executable, "-m", "inspector.replay.upstream"]
+    command = [sys.executable, "-m", "inspector.replay"]
     proc = subprocess.Popen(
         [*command, str(RECORDINGS / "vcr_cassette.yaml"), "--pace", "0"],
         cwd=ROOT,

@@ -1,8 +1,8 @@
 """Replay: serve recorded Responses API exchanges from a local upstream, offline.
 
 `ReplayUpstream` is the server (tests of the recorder, `respdeck demo`, benchmarks); `match`
-decides which recording answers a request. The server is imported on first use, so that
-`python -m inspector.replay.upstream` does not load its own module twice.
+decides which recording answers a request; `python -m inspector.replay PATH...` serves
+recordings from the command line. The server is imported on first use.
 """
 
 from __future__ import annotations
