@@ -238,17 +238,24 @@ sys.stdin.read()
 """
 
 
-def test_database_not_writable_keeps_proxying_and_journals(
-    upstream: ReplayUpstream, tmp_path: Path
-) -> None:
-    db = tmp_path / "held.duckdb"
+def held_while_recording(
+    upstream: ReplayUpstream, db: Path
+) -> tuple[subprocess.Popen[bytes], Recorder, openai.OpenAI]:
+    """Another process holds `db` (not serving it); a recorder starts on it anyway."""
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
     rec = Recorder(upstream.url, db).start()
+    return holder, rec, openai.OpenAI(base_url=rec.base_url, api_key="sk-x", max_retries=0)
+
+
+def test_database_not_writable_keeps_proxying_and_journals(
+    upstream: ReplayUpstream, tmp_path: Path
+) -> None:
+    db = tmp_path / "held.duckdb"
+    holder, rec, client = held_while_recording(upstream, db)
     try:
-        client = openai.OpenAI(base_url=rec.base_url, api_key="sk-x", max_retries=0)
         with pytest.raises(openai.APIStatusError):
             client.responses.create(model="gpt-4o", input="http-429")
         events = list(client.responses.create(model="gpt-4o", input="enc-gzip", stream=True))
@@ -371,13 +378,8 @@ def test_a_database_freed_during_the_run_is_stored_into(
     from addon.store.db import StoreError
 
     db = tmp_path / "later.duckdb"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
-    rec = Recorder(upstream.url, db).start()
+    holder, rec, client = held_while_recording(upstream, db)
     try:
-        client = openai.OpenAI(base_url=rec.base_url, api_key="sk-x", max_retries=0)
         with pytest.raises(openai.APIStatusError):
             client.responses.create(model="gpt-4o", input="http-500")
         assert holder.stdin is not None
