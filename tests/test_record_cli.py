@@ -18,6 +18,7 @@ from tests.helpers import respdeck
 from tests.recorder_harness import ROOT, Recorder, free_port, read_db
 
 RECORDINGS = ROOT / "recordings"
+FINISHED = "SELECT count(*) FROM exchanges WHERE position >= 0"  # not a stream in flight
 HAIKU = {"model": "gpt-4.1-mini", "input": "Write a haiku about the sea.", "temperature": 0.7}
 CLIENT = textwrap.dedent(
     """
@@ -66,7 +67,7 @@ def test_regular_mode_prints_the_trust_variables_and_records(
             http_client=httpx.Client(proxy=proxy),
         )
         assert client.responses.create(**HAIKU).output_text
-        rec.wait_for("SELECT count(*) FROM exchanges", lambda rows: rows[0][0] == 1)
+        rec.wait_for(FINISHED, lambda rows: rows[0][0] == 1)
     finally:
         assert rec.stop() == 0
     out = rec.output()
@@ -96,7 +97,7 @@ def test_upstream_mode_chains_to_another_proxy(upstream: ReplayUpstream, tmp_pat
                 http_client=httpx.Client(proxy=f"http://127.0.0.1:{rec.port}"),
             )  # fmt: skip
             assert client.responses.create(**HAIKU).output_text
-            rec.wait_for("SELECT count(*) FROM exchanges", lambda rows: rows[0][0] == 1)
+            rec.wait_for(FINISHED, lambda rows: rows[0][0] == 1)
         finally:
             assert rec.stop() == 0
     finally:
