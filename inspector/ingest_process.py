@@ -9,11 +9,10 @@ stored to the end.
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 from addon.recorder.ingest import IngestStats, read_stats
+from addon.recorder.ingest_main import spawn
 
 from .proxy_process import ProxyConfig
 
@@ -30,13 +29,7 @@ class IngestProcess:
         c = self.config
         c.journal.mkdir(parents=True, exist_ok=True)
         self.status_file.unlink(missing_ok=True)
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "addon.recorder.ingest_main", "--db", str(c.db),
-             "--journal", str(c.journal), "--run", c.run, "--upstream", c.upstream,
-             "--status", str(self.status_file)],
-            stdin=subprocess.PIPE,
-            start_new_session=True,  # its own scheduling group, and Ctrl-C does not reach it
-        )  # fmt: skip
+        self.process = spawn(c.db, c.journal, c.run, upstream=c.upstream, status=self.status_file)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             stats = self.stats()
@@ -63,7 +56,3 @@ class IngestProcess:
                 self.process.stdin.close()
             self.process.wait()
         return self.stats()
-
-    @property
-    def path(self) -> Path:
-        return self.status_file

@@ -85,7 +85,7 @@ class ProxyProcess:
     config: ProxyConfig
     process: subprocess.Popen[bytes] | None = None
     output: deque[str] = field(default_factory=lambda: deque(maxlen=200))
-    warnings: list[str] = field(default_factory=list)
+    started: bool = False
 
     def command(self) -> list[str]:
         c = self.config
@@ -128,6 +128,7 @@ class ProxyProcess:
                 raise ProxyError(f"mitmdump exited at start: {self.last_error()}")
             try:
                 with socket.create_connection((host, self.config.port), timeout=0.2):
+                    self.started = True
                     return
             except OSError:
                 time.sleep(0.05)
@@ -135,13 +136,16 @@ class ProxyProcess:
         raise ProxyError(f"mitmdump did not start listening on port {self.config.port}")
 
     def _pump(self) -> None:
+        """mitmdump logs warnings and errors only (termlog_verbosity=warn): pass them on once
+        it runs (the addon's own warnings among them), and keep the last lines to explain a
+        failed start."""
         assert self.process is not None and self.process.stdout is not None
         for raw in self.process.stdout:
             line = raw.decode("utf-8", "replace").rstrip()
             if line:
                 self.output.append(line)
-                if "respdeck" in line or "Error" in line or "error" in line:
-                    self.warnings.append(line)
+                if self.started:
+                    print(f"mitmdump: {line}", file=sys.stderr, flush=True)
 
     def last_error(self) -> str:
         time.sleep(0.1)  # let the pump read the last lines

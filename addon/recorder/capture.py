@@ -20,16 +20,16 @@ class ChunkTee:
     """mitmproxy's `response.stream` callable: returns each chunk unchanged, keeps it and its
     arrival time. Nothing else happens here: this runs on the proxy's event loop per chunk."""
 
-    __slots__ = ("chunks", "times")
+    __slots__ = ("chunks",)
 
     def __init__(self) -> None:
-        self.chunks: list[bytes] = []
-        self.times: list[float] = []
+        # (arrival time, bytes): one append per chunk, so a reader on another thread (the
+        # in-flight snapshot) always sees whole pairs
+        self.chunks: list[tuple[float, bytes]] = []
 
     def __call__(self, data: bytes) -> bytes:
         if data:
-            self.times.append(time.time())
-            self.chunks.append(data)
+            self.chunks.append((time.time(), data))
         return data
 
 
@@ -57,7 +57,7 @@ class Captured:
         """Approximate memory held, for the queue's byte budget."""
         size = len(self.request_body or b"") + len(self.body or b"")
         if self.tee is not None:
-            size += sum(map(len, self.tee.chunks))
+            size += sum(len(data) for _, data in self.tee.chunks)
         if self.websocket:
             size += sum(len(m[2]) for m in self.websocket)
         return size
@@ -73,11 +73,9 @@ class Captured:
         if self.status is not None:
             chunks: list[tuple[float, int]] | None = None
             if self.tee is not None:
-                # the proxy may append while an in-flight snapshot is taken: a consistent prefix
-                count = min(len(self.tee.times), len(self.tee.chunks))
-                parts, times = self.tee.chunks[:count], self.tee.times[:count]
-                body = b"".join(parts)
-                chunks = [(ms(t) or 0.0, len(c)) for t, c in zip(times, parts, strict=True)]
+                parts = self.tee.chunks[:]  # the proxy may append meanwhile (a snapshot)
+                body = b"".join(data for _, data in parts)
+                chunks = [(ms(t) or 0.0, len(data)) for t, data in parts]
             else:
                 body = self.body or b""
             response = HttpResponse(
@@ -94,8 +92,8 @@ class Captured:
                 for t, from_client, content, is_text in self.websocket
             ]
         last = self.ended
-        if last is None and self.tee is not None and self.tee.times:
-            last = self.tee.times[-1]
+        if last is None and self.tee is not None and self.tee.chunks:
+            last = self.tee.chunks[-1][0]
         return Exchange(
             request,
             response,

@@ -24,6 +24,7 @@ from addon.store.db import db_path
 from addon.wire.endpoints import classify
 
 from .capture import Captured, ChunkTee
+from .ingest_main import spawn
 from .journal import (
     SUFFIX,
     JournalError,
@@ -36,7 +37,6 @@ from .redact import Redactor
 from .spool import Spool
 
 log = logging.getLogger("respdeck")
-KEY = "respdeck"
 
 
 class Recorder:
@@ -130,21 +130,7 @@ class Recorder:
         )
         self.spool.start()
         if options.respdeck_ingest:
-            self.ingester = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "addon.recorder.ingest_main",
-                    "--db",
-                    str(database),
-                    "--journal",
-                    str(journal_dir),
-                    "--run",
-                    name,
-                ],
-                stdin=subprocess.PIPE,
-                start_new_session=True,  # Ctrl-C stops the proxy; the ingester drains and exits
-            )
+            self.ingester = spawn(database, journal_dir, name)
         log.info("respdeck: journaling to %s", journal_dir / name)
 
     def _failed(self, hook: str) -> None:
@@ -172,20 +158,23 @@ class Recorder:
                 request.timestamp_start,
                 flow_id=flow.id,
             )
-            flow.metadata[KEY] = captured
             self.in_flight[flow.id] = (flow, captured)
             self.spool.status.in_flight = len(self.in_flight)
         except Exception:
             self._failed("requestheaders")
 
+    def _captured(self, flow: http.HTTPFlow) -> Captured | None:
+        entry = self.in_flight.get(flow.id)
+        return entry[1] if entry is not None else None
+
     def request(self, flow: http.HTTPFlow) -> None:
-        captured = flow.metadata.get(KEY)
+        captured = self._captured(flow)
         if captured is not None:
             captured.request_body = flow.request.raw_content
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         try:
-            captured = flow.metadata.get(KEY)
+            captured = self._captured(flow)
             response = flow.response
             if captured is None or response is None:
                 return
@@ -199,7 +188,7 @@ class Recorder:
             self._failed("responseheaders")
 
     def response(self, flow: http.HTTPFlow) -> None:
-        captured = flow.metadata.get(KEY)
+        captured = self._captured(flow)
         if captured is None or flow.response is None or flow.response.status_code == 101:
             return  # a WebSocket handshake is finished by websocket_end
         captured.ended = flow.response.timestamp_end
@@ -208,7 +197,7 @@ class Recorder:
         self._finish(flow, captured)
 
     def error(self, flow: http.HTTPFlow) -> None:
-        captured = flow.metadata.get(KEY)
+        captured = self._captured(flow)
         if captured is None or flow.websocket is not None:
             return
         captured.aborted = True
@@ -216,7 +205,7 @@ class Recorder:
         self._finish(flow, captured)
 
     def websocket_end(self, flow: http.HTTPFlow) -> None:
-        captured = flow.metadata.get(KEY)
+        captured = self._captured(flow)
         if captured is None or flow.websocket is None:
             return
         captured.websocket = _messages(flow)
@@ -228,7 +217,6 @@ class Recorder:
 
     def _finish(self, flow: http.HTTPFlow, captured: Captured) -> None:
         try:
-            flow.metadata.pop(KEY, None)
             if self.in_flight.pop(flow.id, None) is not None and self.spool is not None:
                 self.spool.status.in_flight = len(self.in_flight)
                 self.spool.submit(captured)

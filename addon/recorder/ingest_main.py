@@ -12,19 +12,33 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 from pathlib import Path
 
-from addon.wire.exchange import Exchange, HttpRequest, HttpResponse
-from addon.wire.parse import parse_exchange
-
-from .ingest import STATUS_INTERVAL, Ingester, write_stats
+# The parser and the store are imported in the process that runs `main`, not by `spawn`'s
+# callers: the mitmproxy addon must not load openai's models or DuckDB for this.
 
 RETRY_INTERVAL = 2.0  # seconds between attempts to open a database another program holds
 
 
 BACKGROUND_NICE = 10
+
+
+def spawn(
+    db: Path, journal: Path, run: str, *, upstream: str | None = None, status: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start the ingester process. In its own session: Ctrl-C in the terminal stops the proxy,
+    not it, and its priority is its own. It stops once its stdin closes and it has stored the
+    journal to the end."""
+    args = [sys.executable, "-m", "addon.recorder.ingest_main", "--db", str(db),
+            "--journal", str(journal), "--run", run]  # fmt: skip
+    if upstream:
+        args += ["--upstream", upstream]
+    if status is not None:
+        args += ["--status", str(status)]
+    return subprocess.Popen(args, stdin=subprocess.PIPE, start_new_session=True)
 
 
 def background_priority() -> None:
@@ -46,6 +60,9 @@ def background_priority() -> None:
 
 def warm_up() -> None:
     """Parse one small stream, so openai's models are built before real traffic arrives."""
+    from addon.wire.exchange import Exchange, HttpRequest, HttpResponse
+    from addon.wire.parse import parse_exchange
+
     events = [
         {"type": "response.created", "response": {"id": "resp_warm", "object": "response",
          "created_at": 0, "status": "in_progress", "model": "m", "output": [], "tools": [],
@@ -72,6 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--upstream")
     parser.add_argument("--status", type=Path, help="write counters here (JSON), for a parent")
     args = parser.parse_args(argv)
+    from .ingest import STATUS_INTERVAL, Ingester, write_stats
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the proxy's Ctrl-C: finish storing first
     ingester = Ingester(args.db, args.journal, args.run, upstream=args.upstream)
     stats = ingester.stats

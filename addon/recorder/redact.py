@@ -105,8 +105,9 @@ class Redactor:
 
     def _response(self, response: Any) -> None:
         encoding = header(response.headers, "content-encoding")
-        chunks = [bytes(c) for _, c in response.iter_chunks()]
-        offsets = [o for o, _ in response.iter_chunks()]
+        pieces = list(response.iter_chunks())
+        offsets = [offset for offset, _ in pieces]
+        chunks = [bytes(data) for _, data in pieces]
         if encoding and encoding.lower() != "identity":
             decoder = BodyDecoder(encoding)
             chunks = [decoder.feed(c) for c in chunks]

@@ -63,6 +63,7 @@ class Spool:
         self._bytes = 0
         self._thread = threading.Thread(target=self._run, name="respdeck-journal", daemon=True)
         self._last_status = 0.0
+        self._last_text = ""
         # In-flight streams are snapshotted so live readers see their text grow.
         self.inflight = inflight
         self.inflight_dir = inflight_dir
@@ -152,9 +153,13 @@ class Spool:
         if self.status_path is None or (not force and now - self._last_status < STATUS_INTERVAL):
             return
         self._last_status = now
+        text = json.dumps(asdict(self.status))
+        if text == self._last_text:
+            return  # an idle proxy rewrites nothing
+        self._last_text = text
         tmp = self.status_path.with_suffix(".tmp")
         try:
-            tmp.write_text(json.dumps(asdict(self.status)))
+            tmp.write_text(text)
             tmp.replace(self.status_path)
         except OSError:
             pass  # the status file is a convenience; the journal is what matters
