@@ -278,5 +278,15 @@ def test_export_json_and_curl_from_a_stored_exchange(seeded_db: Path) -> None:
     subprocess.run(["sh", "-c", script], check=True, env={"PATH": f"{bin_dir}:/usr/bin:/bin"})
     assert (bin_dir / "sent").read_bytes() == detail.exchange["request_body"]
     assert "x-stainless" in script and "host:" not in script.lower()
+    # Every fingerprinted header is sent from the environment, never as its fingerprint.
+    detail.exchange["request_headers"] = json.dumps(
+        [["Authorization", "Bearer fp:0123456789ab"], ["openai-api-key", "fp:ba9876543210"],
+         ["api-key", "fp:aaaaaaaaaaaa"], ["x-team", "plain"]]
+    )  # fmt: skip
+    script = curl_command(detail)
+    assert "fp:" not in script
+    assert '-H "Authorization: Bearer ${OPENAI_API_KEY}"' in script
+    assert '-H "openai-api-key: ${OPENAI_API_KEY}"' in script
+    assert '-H "api-key: ${AZURE_OPENAI_API_KEY}"' in script and "x-team: plain" in script
     assert [r["exchange_id"] for r in page][:2] == [28, 15] and len(page) == 28
     assert [t["exchange_id"] for t in thread.turns] == [13, 14]

@@ -8,6 +8,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from addon.wire.exchange import FINGERPRINT_PREFIX
+
 from . import fmt
 from .detail_render import decoded_body
 from .fetch import Detail
@@ -24,12 +26,22 @@ SKIP_HEADERS = {
     "proxy-connection",
     "proxy-authorization",
 }
-# Fingerprinted secrets, sent again from an environment variable.
-SECRET_HEADERS = {
-    "authorization": "Authorization: Bearer ${OPENAI_API_KEY}",
-    "api-key": "api-key: ${AZURE_OPENAI_API_KEY}",
-    "x-api-key": "x-api-key: ${OPENAI_API_KEY}",
-}
+# A fingerprinted secret is sent again from an environment variable: this one for Azure's
+# api-key header, OPENAI_API_KEY for any other.
+KEY_VARIABLES = {"api-key": "AZURE_OPENAI_API_KEY"}
+
+
+def _secret_from_env(name: str, value: str) -> str | None:
+    """The header with its fingerprint replaced by a variable, or None if it holds none.
+    Decided by the stored value (the recorder's `fp:` marker), so every header the recorder
+    fingerprinted is covered, `--redact-header` ones included."""
+    scheme, sep, token = value.partition(" ")
+    variable = "${" + KEY_VARIABLES.get(name.lower(), "OPENAI_API_KEY") + "}"
+    if sep and token.startswith(FINGERPRINT_PREFIX):
+        return f"{name}: {scheme} {variable}"
+    if value.startswith(FINGERPRINT_PREFIX):
+        return f"{name}: {variable}"
+    return None
 
 
 def _plain(value: Any) -> Any:
@@ -112,8 +124,9 @@ def curl_command(detail: Detail) -> str:
         lower = name.lower()
         if lower in SKIP_HEADERS:
             continue
-        if lower in SECRET_HEADERS:
-            lines.append(f'-H "{SECRET_HEADERS[lower]}"')
+        secret = _secret_from_env(name, value)
+        if secret is not None:
+            lines.append(f'-H "{secret}"')
         else:
             lines.append(f"-H {shlex.quote(f'{name}: {value}')}")
     body = decoded_body(ex.get("request_body"), headers)
