@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from .proxy_process import free_port
+from .proxy_process import free_port, wait_listening
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
 
@@ -52,10 +52,8 @@ def _function_calls(client: Any) -> str:
 
 def _reasoning(client: Any) -> str:
     (body,) = _requests("reasoning.har")
-    result = client.responses.create(**body)
-    if hasattr(result, "__iter__") and not hasattr(result, "usage"):
-        result = next(e for e in result if e.type == "response.completed").response
-    usage = result.usage
+    events = client.responses.create(**body)  # the recording is a stream
+    usage = next(e for e in events if e.type == "response.completed").response.usage
     return (
         f"{usage.output_tokens_details.reasoning_tokens} reasoning tokens of {usage.output_tokens}"
     )
@@ -133,7 +131,9 @@ def _record_session(upstream: str, db: Path) -> None:
             "--upstream", upstream, "--db", str(db)]  # fmt: skip
     recorder = subprocess.Popen(args, stderr=subprocess.PIPE, text=True)
     try:
-        _wait_listening(port, recorder)
+        if not wait_listening("127.0.0.1", port, lambda: recorder.poll() is None, 90):
+            detail = recorder.communicate()[1].strip() if recorder.poll() is not None else ""
+            raise click.ClickException(f"respdeck record did not start {detail}".strip())
         click.echo(f"respdeck demo: `respdeck record` listens on 127.0.0.1:{port}")
         client = openai.OpenAI(
             base_url=f"http://127.0.0.1:{port}/v1", api_key="sk-demo-not-a-real-key", max_retries=0
@@ -149,23 +149,6 @@ def _record_session(upstream: str, db: Path) -> None:
     click.echo(last[-1] if last else err.strip().splitlines()[-1] if err.strip() else "")
     if recorder.returncode != 0:
         raise click.ClickException(f"respdeck record failed: {err.strip().splitlines()[-1:]}")
-
-
-def _wait_listening(port: int, recorder: subprocess.Popen[str], timeout: float = 60) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if recorder.poll() is not None:
-            raise click.ClickException(
-                f"respdeck record exited: {recorder.communicate()[1].strip()}"
-            )
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise click.ClickException("respdeck record did not start")
 
 
 def _summary(db: Path) -> None:

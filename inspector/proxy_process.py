@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,19 +122,17 @@ class ProxyProcess:
             start_new_session=True,  # our signal handler decides when it stops
         )
         threading.Thread(target=self._pump, daemon=True).start()
-        deadline = time.monotonic() + timeout
-        host = _connect_host(self.config.host)
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise ProxyError(f"mitmdump exited at start: {self.last_error()}")
-            try:
-                with socket.create_connection((host, self.config.port), timeout=0.2):
-                    self.started = True
-                    return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise ProxyError(f"mitmdump did not start listening on port {self.config.port}")
+        process = self.process
+        listening = wait_listening(
+            _connect_host(self.config.host), self.config.port, lambda: process.poll() is None,
+            timeout,
+        )  # fmt: skip
+        if process.poll() is not None:
+            raise ProxyError(f"mitmdump exited at start: {self.last_error()}")
+        if not listening:
+            self.stop()
+            raise ProxyError(f"mitmdump did not start listening on port {self.config.port}")
+        self.started = True
 
     def _pump(self) -> None:
         """mitmdump logs warnings and errors only (termlog_verbosity=warn): pass them on once
@@ -166,6 +165,19 @@ class ProxyProcess:
     @property
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+
+def wait_listening(host: str, port: int, alive: Callable[[], bool], timeout: float) -> bool:
+    """Wait until something accepts connections on the port; False if `alive()` turns false
+    (the process meant to listen exited) or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive():
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
 
 
 def port_free(host: str, port: int) -> None:

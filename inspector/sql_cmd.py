@@ -13,7 +13,7 @@ import click
 import duckdb
 
 from addon.store.db import StoreError, db_path, open_for_read
-from addon.store.live import remote_statement, remote_uri
+from addon.store.live import remote_statement, remote_uri, sql_string
 
 
 def _cell(value: Any) -> str:
@@ -82,7 +82,7 @@ def sql(query: str, fmt: str, output: Path | None, db: Path | None) -> None:
             query = remote_statement(conn, uri, query)  # joins run on the live server
         if fmt == "parquet":
             assert output is not None
-            conn.execute(f"COPY ({query}) TO '{_quote(output)}' (FORMAT parquet)")
+            conn.execute(f"COPY ({query}) TO '{sql_string(str(output))}' (FORMAT parquet)")
             click.echo(f"wrote {output}")
             return
         result = conn.execute(query)
@@ -107,7 +107,3 @@ def sql(query: str, fmt: str, output: Path | None, db: Path | None) -> None:
     finally:
         if output:
             out.close()
-
-
-def _quote(path: Path) -> str:
-    return str(path).replace("'", "''")

@@ -21,7 +21,7 @@ GROUPS = {
 }
 
 
-def usage_sql(by: str, since: date | None) -> tuple[str, list[object]]:
+def usage_sql(by: str, since: date | None) -> str:
     """The usage query, grouped by `by`, with a TOTAL row last."""
     join = "LEFT JOIN threads t USING (response_id)" if by == "thread" else ""
     # a literal, not a parameter: over a live server the query is sent whole, as text
@@ -38,7 +38,7 @@ def usage_sql(by: str, since: date | None) -> tuple[str, list[object]]:
         GROUP BY ROLLUP ({GROUPS[by]})
         ORDER BY GROUPING({GROUPS[by]}), {order}
     """
-    return query, []
+    return query
 
 
 @click.command()
@@ -58,7 +58,7 @@ def usage(by: str, since: object, db: Path | None) -> None:
         conn = open_for_read(db_path(db))
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
-    query, _ = usage_sql(by, since.date() if since else None)  # type: ignore[attr-defined]
+    query = usage_sql(by, since.date() if since else None)  # type: ignore[attr-defined]
     try:
         result = read_query(conn, query)
         names = [d[0] for d in result.description or []]

@@ -67,12 +67,12 @@ def load_extensions(conn: duckdb.DuckDBPyConnection) -> None:
     try:
         conn.execute("SET autoinstall_known_extensions = false")
         for file in files:
-            conn.execute(f"LOAD '{_quote(file)}'")
+            conn.execute(f"LOAD '{sql_string(file)}'")
     except duckdb.Error as exc:
         raise LiveError(f"cannot load DuckDB extension: {str(exc).splitlines()[0]}") from exc
 
 
-def _quote(text: str) -> str:
+def sql_string(text: str) -> str:
     return text.replace("'", "''")
 
 
@@ -255,7 +255,7 @@ def connect_live(db_path: Path, timeout: float = PROBE_TIMEOUT) -> duckdb.DuckDB
         conn.execute(
             "CREATE TEMPORARY SECRET respdeck_live (TYPE quack, TOKEN ?, SCOPE ?)", [token, uri]
         )
-        conn.execute(f"ATTACH '{_quote(uri)}' AS {ALIAS} (READ_ONLY, DISABLE_SSL true)")
+        conn.execute(f"ATTACH '{sql_string(uri)}' AS {ALIAS} (READ_ONLY, DISABLE_SSL true)")
         conn.execute(f"USE {ALIAS}")
     except (duckdb.Error, LiveError):
         conn.close()
@@ -293,7 +293,7 @@ def remote_statement(conn: duckdb.DuckDBPyConnection, uri: str, sql: str) -> str
         if not reason or reason.startswith("Only SELECT"):
             raise NotASelect("a live database takes one single SELECT statement")
         raise NotASelect(f"Parser Error: {reason}")
-    return f"SELECT * FROM quack_query('{_quote(uri)}', '{_quote(sql)}')"
+    return f"SELECT * FROM quack_query('{sql_string(uri)}', '{sql_string(sql)}')"
 
 
 def read_query(conn: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnection:

@@ -277,6 +277,6 @@ def fetch_usage(cur: Query) -> UsageData:
 
     out = []
     for by in ("model", "day"):
-        sql, _ = usage_sql(by, None)  # no parameters without --since
+        sql = usage_sql(by, None)
         out.append(_dicts(cur.execute(sql)))
     return UsageData(by_model=out[0], by_day=out[1])

@@ -258,11 +258,11 @@ def bench_usage(work: Path, exchanges: int, per: int) -> None:
     )
     conn.close()
     conn = duckdb.connect(str(db), read_only=True)
-    query, params = usage_sql("model", None)
+    query = usage_sql("model", None)
     times = []
     for _ in range(3):
         start = time.perf_counter()
-        rows = conn.execute(query, params).fetchall()
+        rows = conn.execute(query).fetchall()
         times.append(time.perf_counter() - start)
     print(
         f"usage --by model over it: best {min(times) * 1e3:.0f} ms, "
