@@ -183,8 +183,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50)
     parser.add_argument("--interval-ms", type=float, default=10)
     parser.add_argument("--rps-seconds", type=float, default=3)
-    parser.add_argument("--addon-only", action="store_true",
-                        help="also measure mitmdump with the addon but no ingester")
+    parser.add_argument(
+        "--addon-only",
+        action="store_true",
+        help="also measure mitmdump with the addon but no ingester",
+    )
     parser.add_argument("--serve-upstream", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_upstream:
@@ -260,8 +263,10 @@ def report(
     for n in (1, 32):
         for q in (0.5, 0.99):
             added = {p: (pct(lat[(p, n)], q) - pct(lat[("direct", n)], q)) * ms for p in paths}
-            print(f"added per event p{int(q * 100)} x{n}: "
-                  + ", ".join(f"{p} {added[p]:.2f} ms" for p in paths if p != "direct"))
+            print(
+                f"added per event p{int(q * 100)} x{n}: "
+                + ", ".join(f"{p} {added[p]:.2f} ms" for p in paths if p != "direct")
+            )
     t_ratio = statistics.median(ttft["respdeck"]) / statistics.median(ttft["mitmdump"])
     p_ratio = pct(lat[("respdeck", 32)], 0.99) / pct(lat[("mitmdump", 32)], 0.99)
     r_ratio = statistics.median(rps["respdeck"]) / statistics.median(rps["mitmdump"])
