@@ -217,6 +217,9 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
         )
 
 
+_NO_COLUMNS = (None, None, None, None)
+
+
 def _add_events(batch: Batch, exchange_id: int, parsed: ParsedExchange) -> None:
     """The events table's rows: the hot loop of an import, so columns are appended directly."""
     columns = batch.columns["events"]
@@ -229,12 +232,8 @@ def _add_events(batch: Batch, exchange_id: int, parsed: ParsedExchange) -> None:
         columns["delta"], columns["from_client"], columns["raw"],
     )  # fmt: skip
     for event in parsed.events:
-        data = event.data if event.valid else None
-        if type(data) is dict:
-            output_index, item_id = data.get("output_index"), data.get("item_id")
-            content_index, delta = data.get("content_index"), data.get("delta")
-        else:
-            output_index = item_id = content_index = delta = None
+        # taken by the parser while it had the dict: no second parse of the payload here
+        output_index, item_id, content_index, delta = event.columns or _NO_COLUMNS
         exchange_ids.append(exchange_id)
         indexes.append(event.index)
         sequences.append(_int(event.sequence_number))

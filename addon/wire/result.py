@@ -38,6 +38,9 @@ class StreamEvent:
     valid: bool  # a JSON object
     sse_event: str | None = None  # the SSE `event:` field, when sent
     from_client: bool = False  # WebSocket messages the client sent
+    # (output_index, item_id, content_index, delta) as sent, taken while the parsed dict
+    # existed: the store's event columns, without parsing the payload again
+    columns: tuple[Any, Any, Any, Any] | None = None
     _model: BaseModel | None = None
 
     @property

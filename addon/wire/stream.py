@@ -144,8 +144,10 @@ class EventBuilder:
                     if type(seq) is not int:
                         seq = None
                     self.events.append(
-                        StreamEvent(index, t_ms, kind, seq, payload, True, sse_event)
-                    )
+                        StreamEvent(index, t_ms, kind, seq, payload, True, sse_event, False,
+                                    (data.get("output_index"), data.get("item_id"),
+                                     data.get("content_index"), data.get("delta")))
+                    )  # fmt: skip
                     if self.sink is not None:
                         self.sink(index, data)
                     return
@@ -218,16 +220,20 @@ class EventBuilder:
         seq = data.get("sequence_number")
         if type(seq) is not int:
             seq = None
+        columns = (data.get("output_index"), data.get("item_id"), data.get("content_index"),
+                   data.get("delta"))  # fmt: skip
         if from_client:
             kind = data.get("type")
             self.events.append(
-                StreamEvent(index, t_ms, type_label(kind), seq, payload, True, sse_event, True)
+                StreamEvent(
+                    index, t_ms, type_label(kind), seq, payload, True, sse_event, True, columns
+                )
             )
             return
         kind, typed = type_payload(data)
         if typed.mismatches or typed.unknown:
             self.collector.typed(type_label(kind), typed, "event", index, seq)
-        event = StreamEvent(index, t_ms, kind, seq, payload, True, sse_event)
+        event = StreamEvent(index, t_ms, kind, seq, payload, True, sse_event, False, columns)
         if kind in _KEEP_MODEL:
             event.keep_model(typed.model)
         self.events.append(event)
