@@ -188,6 +188,26 @@ def test_stale_or_garbled_discovery_file_is_absent(tmp_path: Path) -> None:
     assert connect_live(db) is None
 
 
+def test_a_live_server_is_refused_for_a_dead_pid_or_another_database(
+    writer: tuple[subprocess.Popen[str], Path],
+) -> None:
+    """Against a server that answers, only the check under test can say no."""
+    _, db = writer
+    original = discovery_path(db).read_text()
+    info = json.loads(original)
+    try:
+        assert count_live(db) >= 0  # the control: the real file connects
+        write_discovery(db, **{**info, "pid": dead_pid()})
+        assert connect_live(db) is None
+        write_discovery(db, **{**info, "db": str(db.with_name("other.duckdb").resolve())})
+        assert connect_live(db) is None
+    finally:
+        discovery_path(db).write_text(original)
+    restored = connect_live(db)
+    assert restored is not None
+    restored.close()
+
+
 def test_server_that_never_answers_gives_none_quickly(tmp_path: Path) -> None:
     db = tmp_path / "silent.duckdb"
     with socket.socket() as silent:
