@@ -36,9 +36,10 @@ def is_record(doc: Any) -> bool:
 
 
 def _body(value: Any) -> bytes:
-    """`{string: ...}` wrapper, a bare string/bytes, or a parsed mapping -> bytes."""
+    """`{string: ...}` or Ruby/R's `{base64_string: ...}` wrapper, a bare string/bytes, or a
+    parsed mapping -> bytes."""
     if isinstance(value, dict) and ("string" in value or "base64_string" in value):
-        if value.get("string") is None and isinstance(value.get("base64_string"), str):
+        if value.get("base64_string") and isinstance(value["base64_string"], str):
             return b64decode(value["base64_string"])
         return to_bytes(value.get("string"))
     return to_bytes(value)
@@ -74,7 +75,8 @@ def _response(raw: Any) -> HttpResponse | None:
     )
 
 
-def _exchange(interaction: Any) -> Exchange | None:
+def read_interaction(interaction: Any) -> Exchange | None:
+    """One recorded interaction (VCR.py, vcrpy-httpx, Ruby VCR and R vcr share the shape)."""
     if not isinstance(interaction, dict) or not isinstance(interaction.get("request"), dict):
         return None
     timings = Timings(started_at=parse_when(interaction.get("recorded_at")))
@@ -87,9 +89,9 @@ def _exchange(interaction: Any) -> Exchange | None:
 
 def read_cassette(doc: dict[str, Any]) -> list[Exchange]:
     """Every interaction of the cassette, whatever API it called."""
-    return [ex for ex in map(_exchange, as_list(doc.get("interactions"))) if ex is not None]
+    return [ex for ex in map(read_interaction, as_list(doc.get("interactions"))) if ex is not None]
 
 
 def read_record(doc: dict[str, Any]) -> list[Exchange]:
-    ex = _exchange(as_dict(doc))
+    ex = read_interaction(as_dict(doc))
     return [ex] if ex is not None else []
