@@ -21,8 +21,8 @@ from .items import type_items
 from .lenient import Unknown
 from .models import type_item, type_object
 from .request import parse_request
-from .result import ErrorInfo, ParsedExchange
-from .stream import decoded_body, loads, sse_events
+from .result import ErrorInfo, ParsedExchange, loads
+from .stream import decoded_body, sse_events
 from .streamed import finish_stream, parse_websocket
 
 _SSE_PREFIXES = (b"event:", b"data:", b"id:", b":", b"retry:")

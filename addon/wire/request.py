@@ -15,8 +15,7 @@ from .findings import Finding, Severity
 from .items import type_items
 from .lenient import build
 from .models import type_tool
-from .result import RequestView
-from .stream import loads
+from .result import RequestView, loads
 
 # Endpoints whose body carries `input` (create params) or `items` (conversation items).
 _INPUT_ENDPOINTS = frozenset(

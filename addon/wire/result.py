@@ -15,11 +15,12 @@ from .exchange import Exchange
 from .findings import Finding
 
 
-def _loads(text: str) -> Any:
+def loads(data: str | bytes) -> Any:
+    """orjson, falling back to json for what orjson refuses (NaN, huge integers)."""
     try:
-        return orjson.loads(text)
+        return orjson.loads(data)
     except orjson.JSONDecodeError:
-        return json.loads(text)
+        return json.loads(data)
 
 
 @dataclass(slots=True)
@@ -46,7 +47,7 @@ class StreamEvent:
     @property
     def data(self) -> Any:
         """The parsed JSON object (None when the payload is not one)."""
-        return _loads(self.raw) if self.valid else None
+        return loads(self.raw) if self.valid else None
 
     @property
     def model(self) -> BaseModel | None:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
 
+from .accumulate import TERMINAL
 from .collect import Collector
 from .decoding import BodyDecoder
 from .exchange import HttpResponse, WsMessage, header
 from .findings import Finding, Severity
 from .lenient import Typed, build
 from .models import EVENT_ALIASES, event_validator, type_event, type_label
-from .result import StreamEvent
+from .result import StreamEvent, loads
 from .sse import MAX_LINE, SseDecoder
 
 SLICE = 1 << 16  # bodies recorded without chunking are decoded in 64 KiB slices
@@ -25,14 +25,6 @@ try:
     from openai.types.responses import ResponseErrorEvent
 except ImportError:  # pragma: no cover - every supported openai has it
     ResponseErrorEvent = None  # type: ignore[assignment,misc]
-
-
-def loads(data: str | bytes) -> Any:
-    """orjson, falling back to json for what orjson refuses (NaN, huge integers)."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data)
 
 
 def iter_body(response: HttpResponse) -> Iterator[tuple[float | None, memoryview]]:
@@ -100,7 +92,7 @@ def type_payload(data: dict[str, Any]) -> tuple[str | None, Typed]:
 
 
 # Events whose typed model is kept: the few that carry a whole Response.
-_KEEP_MODEL = frozenset({"response.completed", "response.failed", "response.incomplete"})
+_KEEP_MODEL = TERMINAL
 
 EventSink = Callable[[int, dict[str, Any]], None]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .accumulate import Accumulated, Accumulator, compare_output
+from .accumulate import TERMINAL, Accumulated, Accumulator, compare_output
 from .collect import Collector
 from .final import set_response, text_of
 from .findings import Finding, Severity, check_sequence
@@ -113,7 +113,7 @@ def _compare_ids(
 
 def _terminal_model(events: list[StreamEvent]) -> BaseModel | None:
     for event in reversed(events):
-        if event.type in ("response.completed", "response.failed", "response.incomplete"):
+        if event.type in TERMINAL:
             response = getattr(event.model, "response", None)
             return response if isinstance(response, BaseModel) else None
     return None
