@@ -237,3 +237,13 @@ def test_absurd_output_indexes_neither_hang_nor_lose_data(index: int) -> None:
     parsed = parse_exchange(stream_exchange(sse_body(events)))
     assert time.perf_counter() - started < 2
     assert parsed.events and parsed.response is not None
+
+
+def test_a_delta_after_the_terminal_event_is_flagged_and_kept() -> None:
+    events = text_stream(["Hel", "lo"])
+    late = next(e for e in events if e["type"] == "response.output_text.delta")
+    events.append({**late, "delta": " late", "sequence_number": 999})
+    parsed = parse_exchange(stream_exchange(sse_body(events)))
+    flagged = [f for f in parsed.findings if f.code == "event_after_terminal"]
+    assert flagged and "response.output_text.delta" in flagged[0].message
+    assert len(parsed.events) == len(events)

@@ -129,11 +129,23 @@ class Accumulator:
             _put(parts, index, {})
         return parts[index]
 
+    def _after_terminal(self, index: int, kind: str | None, event: dict[str, Any]) -> None:
+        self.findings.append(
+            Finding(
+                "event_after_terminal",
+                Severity.WARNING,
+                f"{kind} arrived after {self.terminal_type}",
+                **self._where(index, event),
+            )
+        )
+
     def feed(self, index: int, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if type(kind) is not str:
             kind = None
-        if kind in _APPEND and self.terminal_type is None:  # most events: a delta
+        if kind in _APPEND:  # most events: a delta
+            if self.terminal_type is not None:
+                self._after_terminal(index, kind, event)
             container, key, name = _APPEND[kind]
             where = (kind, event.get("output_index"), event.get(key) if key else None)
             pieces = self._last_pieces if where == self._last_where else None
@@ -148,15 +160,8 @@ class Accumulator:
             if isinstance(delta, str):
                 pieces.append(delta)
             return
-        if self.terminal_type is not None and kind not in ("keepalive",):
-            self.findings.append(
-                Finding(
-                    "event_after_terminal",
-                    Severity.WARNING,
-                    f"{kind} arrived after {self.terminal_type}",
-                    **self._where(index, event),
-                )
-            )
+        if self.terminal_type is not None and kind != "keepalive":
+            self._after_terminal(index, kind, event)
         if kind in LIFECYCLE:
             response = event.get("response")
             if isinstance(response, dict):
@@ -177,14 +182,6 @@ class Accumulator:
             return
         if kind == "response.output_item.done":
             self._item_done(index, event)
-            return
-        if kind in _APPEND:
-            container, key, name = _APPEND[kind]
-            item = self._item(event)
-            slot = self._slot(item, container, key, event) if item is not None else None
-            delta = event.get("delta")
-            if slot is not None and isinstance(delta, str):
-                self._pieces(slot, name).append(delta)
             return
         if kind in _SET:
             self._set_done(index, event, *_SET[kind])
