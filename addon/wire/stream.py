@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -155,7 +156,7 @@ class EventBuilder:
         if payload.startswith("[DONE]"):
             return  # the end-of-stream marker some servers send: not an event
         try:
-            data = loads(payload)
+            data = json.loads(payload)  # orjson has refused it already (NaN, huge integers)
         except ValueError:
             if "\n" in payload and self._split_lines(payload, t_ms, sse_event):
                 return
