@@ -23,7 +23,10 @@ import click
 
 from .proxy_process import free_port, wait_listening
 
-RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
+# Installed, the recordings travel inside the package (pyproject maps recordings/ there);
+# in a checkout they are the repository's own.
+_PACKAGED = Path(__file__).resolve().parent / "recordings"
+RECORDINGS = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parents[1] / "recordings"
 
 
 def _requests(name: str) -> list[dict[str, Any]]:
@@ -119,8 +122,9 @@ def demo(db: Path | None, pace: float, no_browse: bool) -> None:
         run_browse(db)
     else:
         _summary(db)
-    click.echo(f"\nThe database stays at {db}; try:\n  uv run respdeck usage --db {db}\n"
-               f"  uv run respdeck browse --db {db}")  # fmt: skip
+    run = "" if _PACKAGED.is_dir() else "uv run "  # an installed tool needs no uv
+    click.echo(f"\nThe database stays at {db}; try:\n  {run}respdeck usage --db {db}\n"
+               f"  {run}respdeck browse --db {db}")  # fmt: skip
 
 
 def _record_session(upstream: str, db: Path) -> None:
