@@ -523,7 +523,7 @@ def test_command_serves_until_interrupted_and_reports_bad_paths_in_one_line() ->
         assert reply.output_text.startswith("Grey waves")
     finally:
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=10)
+        _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert "vcr_cassette.yaml#0" in err and "Traceback" not in err
 
