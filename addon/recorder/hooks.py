@@ -10,9 +10,9 @@ An exception in a hook is logged and counted, and the flow goes on untouched.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import subprocess
-import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,7 +24,7 @@ from addon.store.db import db_path
 from addon.wire.endpoints import classify
 
 from .capture import Captured, ChunkTee
-from .ingest_main import spawn
+from .ingest_main import spawn, wait_for_eof
 from .journal import (
     SUFFIX,
     JournalError,
@@ -47,6 +47,7 @@ class Recorder:
         self.errors = 0
 
     def load(self, loader: Any) -> None:
+        _quiet_shutdown()
         loader.add_option(
             "respdeck_db",
             str,
@@ -255,8 +256,29 @@ def _messages(flow: http.HTTPFlow) -> list[tuple[float, bool, bytes, bool]]:
 def _shutdown_at_eof(loop: asyncio.AbstractEventLoop) -> None:
     """Wait for stdin to close (the parent is gone, even after a kill -9), then shut down the
     proxy the normal way: in-flight exchanges are journaled as aborted."""
-    try:
-        sys.stdin.buffer.read()
-    except (OSError, ValueError):
-        return
-    loop.call_soon_threadsafe(ctx.master.shutdown)
+    wait_for_eof(0)
+    with contextlib.suppress(RuntimeError):  # the loop is already closed: we are exiting
+        loop.call_soon_threadsafe(ctx.master.shutdown)
+
+
+class _DropCancelled(logging.Filter):
+    """Drop the traceback of a connection task cancelled at shutdown.
+
+    Stopping mitmproxy with a stream in flight cancels that connection's task; in Python 3.12.1
+    asyncio's stream callback then calls `task.exception()` (3.13 checks `task.cancelled()`
+    first), which raises CancelledError, logged as an error with its traceback. Nothing is
+    wrong: the addon has journaled the exchange as aborted.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, asyncio.CancelledError)
+
+
+def _quiet_shutdown() -> None:
+    # asyncio's logger reports it once mitmproxy's loop handler is gone (the last tasks are
+    # cancelled after its run() returns), mitmproxy's own while it runs.
+    for name in ("asyncio", "mitmproxy.master"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _DropCancelled) for f in logger.filters):
+            logger.addFilter(_DropCancelled())

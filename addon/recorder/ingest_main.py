@@ -41,6 +41,18 @@ def spawn(
     return subprocess.Popen(args, stdin=subprocess.PIPE, start_new_session=True)
 
 
+def wait_for_eof(fd: int = 0) -> None:
+    """Block until the pipe on `fd` closes (the parent exited, even by kill -9).
+
+    Reads the raw descriptor, not `sys.stdin.buffer`: a daemon thread blocked in a buffered
+    read holds the buffer's lock, and an interpreter exiting meanwhile dies with "Fatal Python
+    error: _enter_buffered_busy". An unreadable descriptor counts as closed.
+    """
+    with contextlib.suppress(OSError):
+        while os.read(fd, 65536):
+            pass
+
+
 def background_priority() -> None:
     """Give way to the proxy, its clients and the upstream when the CPU is contended.
 
@@ -97,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
 
     def wait_for_parent() -> None:
-        sys.stdin.buffer.read()  # returns at EOF: the proxy exited (or was killed)
+        wait_for_eof()  # the proxy exited (or was killed)
         stop.set()
 
     def report() -> None:
