@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 
 import duckdb
@@ -35,10 +36,28 @@ def _one_line(path: Path, exc: duckdb.Error) -> StoreError:
     return StoreError(f"{path}: {text.splitlines()[0] if text else type(exc).__name__}")
 
 
+def keep_private(path: Path) -> None:
+    """Make the files DuckDB creates for `path` no more open than the database itself: 0600
+    for a new database, an existing file's own mode otherwise.
+
+    They hold the same prompts and answers as the journal (0600), but DuckDB creates the
+    database, its WAL (again after every checkpoint) and its spill folder with the process's
+    umask, so the umask of this process, which writes the database, is tightened (never
+    loosened) for good. The owner keeps rwx: DuckDB's folders must stay usable.
+    """
+    try:
+        allowed = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        allowed = 0o600
+    current = os.umask(0o077)
+    os.umask(current | (0o777 & ~(allowed | 0o700)))
+
+
 def open_for_write(path: Path) -> duckdb.DuckDBPyConnection:
     """Open (creating it and its folder if needed) and migrate to the latest schema."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        keep_private(path)
         conn = duckdb.connect(str(path))
     except (duckdb.Error, OSError) as exc:
         if isinstance(exc, OSError):
