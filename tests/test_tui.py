@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import duckdb
 from textual.command import CommandPalette
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from inspector.tui.app import BrowseApp
 from inspector.tui.detail import EventsTable
 from inspector.tui.error_screen import ErrorScreen
+from inspector.tui.exchange_table import cell_text
 from inspector.tui.help_screen import HelpScreen
+from inspector.tui.query import COLUMNS
 from inspector.tui.thread_screen import ThreadScreen
 from inspector.tui.usage_screen import UsageScreen
 from tests.test_tui_support import (
@@ -224,6 +228,43 @@ def test_each_detail_tab(seeded_db: Path) -> None:
             await pilot.press("6")
             findings = tab_text(screen, "findings")
             assert "no_terminal_event" in findings and "sse_unterminated" in findings
+
+    run(scenario)
+
+
+def test_every_time_shows_its_unit_as_in_the_list(seeded_db: Path) -> None:
+    unit = re.compile(r"^(\d+(\.\d)?ms|\d+\.\ds|\d+m\d\d)$")
+
+    async def scenario() -> None:
+        app = BrowseApp(seeded_db)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, TOTAL)
+            screen = await select_exchange(pilot, 13)  # streamed: every time is known
+            await pilot.press("3")
+            await wait_for(pilot, lambda: "time to first token" in tab_text(screen, "usage"))
+            usage = tab_text(screen, "usage").splitlines()
+            labels = ("time to first byte", "time to first token", "duration")
+            shown = {
+                label: line.strip().removeprefix(label).strip()
+                for label in labels
+                for line in usage
+                if line.strip().startswith(label)
+            }
+            assert len(shown) == 3 and all(unit.match(v) for v in shown.values()), shown
+            # the same text as the list's cells, on the line a person sees
+            table = screen.table
+            line = table.render_line(table.cursor + 1 - int(table.scroll_y)).text
+            by_key = {c.key: c for c in COLUMNS}
+            row = table.selected
+            assert row is not None
+            for key, label in (("ttft_ms", "time to first token"), ("duration_ms", "duration")):
+                assert cell_text(by_key[key], row) == shown[label]
+                assert f" {shown[label]} " in line, (line, shown)
+            events = screen.query_one(EventsTable)
+            await pilot.press("2")
+            await wait_for(pilot, lambda: events.row_count > 1)
+            gaps = [str(events.get_cell_at(Coordinate(i, 2))) for i in range(1, events.row_count)]
+            assert gaps and all(unit.match(g) for g in gaps), gaps
 
     run(scenario)
 

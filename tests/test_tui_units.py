@@ -89,7 +89,9 @@ def test_formats() -> None:
     assert fmt.tokens(1234567) == "1,234,567" and fmt.tokens(None) == ""
     assert fmt.cost(0.0180061) == "0.0180" and fmt.cost(None, priced=False) == "?"
     assert fmt.cost(0.0000123) == "0.000012" and fmt.cost(1234.5) == "1,234.50"
-    assert (fmt.ms(608.6), fmt.ms(4311.9), fmt.ms(125_000)) == ("609", "4.3s", "2m05")
+    times = (0.42, 608.6, 999.7, 4311.9, 59_970, 125_000)
+    assert [fmt.ms(t) for t in times] == ["0.4ms", "609ms", "1.0s", "4.3s", "1m00", "2m05"]
+    assert fmt.ms(None) == ""
     assert fmt.fit("abcdef", 4) == "abc…" and fmt.fit("ab", 4) == "ab  "
     assert fmt.one_line("a\nb", 10) == "a\\nb"
     assert fmt.headers('[["a", "1"], ["b", "2"]]') == [("a", "1"), ("b", "2")]

@@ -7,10 +7,12 @@ they are opened, so moving through the list stays fast.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
@@ -46,12 +48,17 @@ def renderer(tab_id: str) -> Callable[[Detail], RenderableType]:
 class EventsTable(DataTable[object]):
     """The events timeline: offset, gap since the previous event, type, delta."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [  # Home and End: the first and the last event
+        Binding("home", "scroll_top", "First", show=False),
+        Binding("end", "scroll_bottom", "Last", show=False),
+    ]
+
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
         for key, label in (
             ("idx", "#"),
-            ("t", "offset"),
+            ("t", "offset ms"),  # to a tenth: events a few ms apart stay apart
             ("gap", "gap"),
             ("seq", "seq"),
             ("type", "type"),

@@ -68,10 +68,10 @@ def usage_renderable(detail: Detail) -> RenderableType:
     chunks = fmt.loads(ex.get("response_chunks")) or []
     timing = [
         ("started", fmt.when(ex.get("started_at"), full=True)),
-        ("time to first byte", fmt.ms(ex.get("ttfb_ms"))),
-        ("time to first token", fmt.ms(ttft)),
-        ("duration", fmt.ms(duration)),
-        ("output rate", rate),
+        ("time to first byte", fmt.ms(ex.get("ttfb_ms")) or "—"),
+        ("time to first token", fmt.ms(ttft) or "—"),
+        ("duration", fmt.ms(duration) or "—"),
+        ("output rate", rate or "—"),
         ("events", f"{len(detail.events):,}"),
         ("chunks", f"{len(chunks):,}"),
         ("request body", fmt.size(len(ex.get("request_body") or b""))),

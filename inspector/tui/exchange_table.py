@@ -3,6 +3,10 @@
 It knows how many rows the query has and draws only the lines on screen; rows it does not hold
 are asked for with `PagesWanted` (the screen fetches them in a worker and hands them back with
 `add_page`). Pages far from the view are dropped, so memory stays flat on a million rows.
+
+No key is lost to a query still running: the cursor moves over rows not fetched yet (they are
+drawn as "…" and shown when their page comes), and while a new query runs (`expect_rows` until
+`reset`) the moves wait and are made in the new rows.
 """
 
 from __future__ import annotations
@@ -108,9 +112,7 @@ class ExchangeTable(ScrollView, can_focus=True):
             self.key = key
 
     class Opened(Message):
-        def __init__(self, row: Row) -> None:
-            super().__init__()
-            self.row = row
+        """Enter: the keyboard goes into the detail (of a row that may still be on its way)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -120,21 +122,31 @@ class ExchangeTable(ScrollView, can_focus=True):
         self._pages: OrderedDict[int, list[Row]] = OrderedDict()
         self._asked: tuple[int, ...] = ()
         self._highlighted: int | None = None  # exchange id last announced
+        self._waiting = True  # a new query is running: moves wait for its rows
+        self._moves: list[tuple[str, int]] = []  # the moves made meanwhile, in order
         self._widths: list[int] = []
         self._lines: dict[tuple[int, bool, bool], Strip] = {}  # (index, cursor, focus)
 
     # -- data -------------------------------------------------------------------------------
 
+    @property
+    def waiting(self) -> bool:
+        """A new query is running (its rows replace these)."""
+        return self._waiting
+
+    def expect_rows(self) -> None:
+        """A new query is on its way: moves from now on are made in its rows (see `reset`)."""
+        self._waiting = True
+
     def reset(
-        self,
-        spec: ListSpec,
-        total: int,
-        pages: dict[int, list[Row]],
-        follow: int | None = None,
+        self, spec: ListSpec, total: int, pages: dict[int, list[Row]], keep: bool = False
     ) -> int:
         """New query results: the old pages are dropped. The cursor goes back to the top, or,
-        with `follow` (an exchange id), stays on that exchange if it is in `pages` (else on
-        the same line); the view moves with it. Returns the new generation."""
+        with `keep`, stays on the exchange selected now (keys may have moved it while the
+        query ran) if it is in `pages`, else on the same line; then the moves made while the
+        query ran are made, and the view moves with the cursor. Returns the new generation."""
+        current = self.selected
+        follow = current["exchange_id"] if keep and current else None
         self.generation += 1
         self.spec = spec
         self.total = total
@@ -142,16 +154,17 @@ class ExchangeTable(ScrollView, can_focus=True):
         self._asked = ()
         self._layout_columns()
         self.virtual_size = Size(sum(self._widths) + len(self._widths), total + 1)
-        if follow is None:
+        if not keep:
             self._highlighted = None
             self.scroll_to(0, 0, animate=False, immediate=True)
-            self.cursor = 0
+            self.cursor = self._after_moves(0)
         else:
             cursor = self.cursor
             for page, rows in self._pages.items():
                 for offset, row in enumerate(rows):
                     if row["exchange_id"] == follow:
                         cursor = page * self.PAGE_SIZE + offset
+            cursor = self._after_moves(cursor)
             if cursor != self.cursor:
                 self.scroll_to(
                     y=max(self.scroll_y + cursor - self.cursor, 0), animate=False, immediate=True
@@ -159,6 +172,19 @@ class ExchangeTable(ScrollView, can_focus=True):
             self.cursor = cursor
         self.refresh()
         return self.generation
+
+    def query_failed(self) -> None:
+        """The query failed: the moves made meanwhile are made in the rows kept."""
+        self.cursor = self._after_moves(self.cursor)
+
+    def _after_moves(self, cursor: int) -> int:
+        """Where the moves made while a query ran take the cursor from `cursor`; the query
+        is over, so moves are made at once again."""
+        self._waiting = False
+        moves, self._moves = self._moves, []
+        for kind, amount in moves:
+            cursor = self.validate_cursor(self._moved(cursor, kind, amount))
+        return cursor
 
     def add_page(self, generation: int, page: int, rows: list[Row]) -> None:
         if generation != self.generation:
@@ -231,22 +257,36 @@ class ExchangeTable(ScrollView, can_focus=True):
             self._highlighted = key
             self.post_message(self.Highlighted(row, self.cursor))
 
+    def _moved(self, cursor: int, kind: str, amount: int) -> int:
+        if kind == "page":
+            return cursor + amount * max(self.size.height - 2, 1)
+        if kind == "first":
+            return 0
+        if kind == "last":
+            return self.total - 1
+        return cursor + amount
+
+    def _move(self, kind: str, amount: int = 0) -> None:
+        if self._waiting:
+            self._moves.append((kind, amount))
+        else:
+            self.cursor = self._moved(self.cursor, kind, amount)
+
     def action_cursor(self, delta: int) -> None:
-        self.cursor += delta
+        self._move("by", delta)
 
     def action_page(self, direction: int) -> None:
-        self.cursor += direction * max(self.size.height - 2, 1)
+        self._move("page", direction)
 
     def action_first(self) -> None:
-        self.cursor = 0
+        self._move("first")
 
     def action_last(self) -> None:
-        self.cursor = self.total - 1
+        self._move("last")
 
     def action_select(self) -> None:
-        row = self.selected
-        if row is not None:
-            self.post_message(self.Opened(row))
+        if self.total or self._waiting:
+            self.post_message(self.Opened())
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)

@@ -25,14 +25,17 @@ def cost(value: float | None, priced: bool = True) -> str:
 
 
 def ms(value: float | None) -> str:
-    """A duration: 608 (ms), 4.3s, 2m05."""
+    """A duration given in milliseconds, always with its unit: 0.4ms, 608ms, 4.3s, 2m05.
+    The one way every screen shows a time (the list's cells fit in six characters)."""
     if value is None:
         return ""
-    if value < 1000:
-        return f"{value:.0f}"
-    if value < 60_000:
+    if value < 9.95:
+        return f"{value:.1f}ms"  # a local upstream answers in under a millisecond
+    if value < 999.5:
+        return f"{value:.0f}ms"
+    if value < 59_950:
         return f"{value / 1000:.1f}s"
-    minutes, seconds = divmod(int(value // 1000), 60)
+    minutes, seconds = divmod(round(value / 1000), 60)
     return f"{minutes}m{seconds:02d}"
 
 

@@ -13,13 +13,15 @@ from textual.widgets import Markdown
 HELP = """\
 # respdeck browse
 
-- **↑ ↓ PgUp PgDn Home End**: move in the list (rows load a page at a time)
-- **Enter**: go into the detail; **Esc** comes back to the list
+- **↑ ↓ PgUp PgDn Home End**: move in the list (rows load a page at a time; keys typed while
+  they load are kept), or scroll the detail tab when the keyboard is in it
+- **Enter**: go into the detail tab on screen; **Esc** comes back to the list
 - **/**: filter, a SQL `WHERE` over the exchanges view; Enter applies it
 - **f**: search the text of input and output items
 - **s**, **r**, a click on a header: sort by the next column, reverse, sort by that column
 - **g**: group by capture, by thread, or not at all
-- **1** … **6**: detail tabs Conversation, Events, Usage & timing, Request, Raw, Findings
+- **1** … **6**: show a detail tab and go into it (Conversation, Events, Usage & timing,
+  Request, Raw, Findings); **Esc** comes back to the list
 - **t**: the thread of the selected exchange (its chain of responses)
 - **u**: usage charts, tokens and cost by model and by day
 - **e**, **c**: export the selected exchange as JSON, or as a curl command

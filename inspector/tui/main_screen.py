@@ -53,7 +53,7 @@ class MainScreen(Screen[None]):
         Binding("u", "usage", "Usage"),
         Binding("e", "export('json')", "Export JSON"),
         Binding("c", "export('curl')", "Export curl"),
-        Binding("escape", "back", "List", show=False),
+        Binding("escape", "back", "List"),  # shown when the keyboard is out of the list
         *[
             Binding(str(n), f"tab('{tab_id}')", title, show=False)
             for n, (tab_id, title) in enumerate(TABS, start=1)
@@ -121,24 +121,26 @@ class MainScreen(Screen[None]):
 
     def load_list(self, spec: ListSpec, keep_cursor: bool = False) -> None:
         """Query again: from the top, or staying on the selected exchange (live updates).
-        A query still running for an earlier filter is interrupted."""
+        A query still running for an earlier filter is interrupted; keys typed meanwhile
+        move the cursor in the new rows."""
         size = ExchangeTable.PAGE_SIZE
         table = self.table
         if not keep_cursor:
+            table.expect_rows()
             self.store.interrupt("list")
             self._busy_timer.reset()
             self._busy_timer.resume()
         selected = table.selected if keep_cursor else None
         if selected is None:
-            self._query(spec, [0], None)
+            self._query(spec, [0], False)
             return
         first, cursor = int(table.scroll_y), table.cursor
         pages = {first // size, (first + table.size.height) // size}
         pages |= {max(cursor // size + d, 0) for d in (-1, 0, 1)}
-        self._query(spec, sorted(pages), int(selected["exchange_id"]))
+        self._query(spec, sorted(pages), True)
 
     @work(thread=True, exclusive=True, group="list")
-    def _query(self, spec: ListSpec, pages: list[int], follow: int | None) -> None:
+    def _query(self, spec: ListSpec, pages: list[int], keep: bool) -> None:
         worker = get_current_worker()
         size = ExchangeTable.PAGE_SIZE
         try:
@@ -160,7 +162,7 @@ class MainScreen(Screen[None]):
                 self.post_message(ListFailed(spec, error_text(exc)))
             return
         if not worker.is_cancelled:
-            self.post_message(ListLoaded(spec, total, loaded, follow))
+            self.post_message(ListLoaded(spec, total, loaded, keep))
 
     @work(thread=True, exclusive=True, group="list")
     def take_prefetch(self, prefetch: Prefetch) -> None:
@@ -171,7 +173,7 @@ class MainScreen(Screen[None]):
         if prefetch.error:
             self.post_message(ListFailed(prefetch.spec, prefetch.error))
         else:
-            self.post_message(ListLoaded(prefetch.spec, prefetch.total, {0: prefetch.rows}, None))
+            self.post_message(ListLoaded(prefetch.spec, prefetch.total, {0: prefetch.rows}, False))
 
     @work(thread=True, exclusive=True, group="pages")
     def load_pages(self, spec: ListSpec, generation: int, pages: tuple[int, ...]) -> None:
@@ -200,7 +202,7 @@ class MainScreen(Screen[None]):
         self._busy_timer.pause()
         self.spec = message.spec
         self.filter_bar.clear_error()
-        self.table.reset(message.spec, message.total, message.pages, message.follow)
+        self.table.reset(message.spec, message.total, message.pages, message.keep)
         self._update_status()
         if message.total == 0:
             self.detail.show(
@@ -213,6 +215,7 @@ class MainScreen(Screen[None]):
     def on_list_failed(self, message: ListFailed) -> None:
         self._busy_timer.pause()
         self._update_status()
+        self.table.query_failed()  # keys typed meanwhile move in the rows kept
         self.filter_bar.show_error(message.error)
         self.filter_bar.set_values(message.spec.where, message.spec.search)
 
@@ -290,9 +293,10 @@ class MainScreen(Screen[None]):
         self._polling = False
         result = message.result
         version = (result.count, result.max_id)
-        if self.version is not None and version != self.version:
-            self.load_list(self.spec, keep_cursor=True)
-        self.version = version
+        if not self.table.waiting:  # else a new query runs: not replaced, the next poll reloads
+            if self.version is not None and version != self.version:
+                self.load_list(self.spec, keep_cursor=True)
+            self.version = version
         detail = self.detail.detail
         if (
             detail is not None
@@ -348,6 +352,11 @@ class MainScreen(Screen[None]):
     def action_focus_search(self) -> None:
         self.query_one("#search", Input).focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return self.focused is not self.table
+        return True
+
     def action_back(self) -> None:
         self.table.focus()
 
@@ -368,7 +377,10 @@ class MainScreen(Screen[None]):
         self.load_list(replace(self.spec, group=group))
 
     def action_tab(self, tab_id: str) -> None:
+        """Show a detail tab with the keyboard in it, so the scrolling keys scroll what is
+        shown (the focused widget would otherwise be hidden with the old tab); Esc: the list."""
         self.detail.active = tab_id
+        self.detail.focus_active()
 
     def action_thread(self) -> None:
         selected = self.table.selected

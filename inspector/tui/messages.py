@@ -15,14 +15,12 @@ from .store import Store
 class ListLoaded(Message, bubble=False):
     """A query's row count and first pages."""
 
-    def __init__(
-        self, spec: ListSpec, total: int, pages: dict[int, list[Row]], follow: int | None
-    ) -> None:
+    def __init__(self, spec: ListSpec, total: int, pages: dict[int, list[Row]], keep: bool) -> None:
         super().__init__()
         self.spec = spec
         self.total = total
         self.pages = pages
-        self.follow = follow  # the exchange the cursor stays on; None: back to the top
+        self.keep = keep  # the cursor stays on the selected exchange; False: back to the top
 
 
 class ListFailed(Message, bubble=False):
