@@ -116,11 +116,12 @@ def test_unknown_output_item_type_survives_accumulation() -> None:
 
 def test_missing_required_field_builds_leniently_with_schema_mismatch() -> None:
     events = text_stream(["x"])
-    del events[-1]["response"]["usage"]["input_tokens_details"]["cache_write_tokens"]
+    del events[-1]["response"]["usage"]["input_tokens_details"]["cached_tokens"]
     parsed = parse_exchange(stream_exchange(sse_body(events)))
     assert isinstance(parsed.response, Response)
     mismatch = [f for f in parsed.findings if f.code == "schema_mismatch"]
-    assert mismatch and "cache_write_tokens" in mismatch[0].message
+    assert mismatch and "cached_tokens" in mismatch[0].message
+    assert mismatch[0].severity == "warning"
 
 
 def test_in_stream_errors_flat_and_nested() -> None:

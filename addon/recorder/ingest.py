@@ -65,7 +65,11 @@ class IngestStats:
 
 
 def parse_record(record: Record) -> ParsedExchange:
-    """Parse one journal record; a parser bug still stores the exchange (raw bytes intact)."""
+    """Parse one journal record; a parser bug still stores the exchange (raw bytes intact).
+
+    Whether an exchange the proxy saw end early (`aborted`) lost anything is decided by the
+    parser (parse.settle_abort), the same way for recordings and imports."""
+    record.exchange.abort_reason = record.error
     try:
         return parse_exchange(record.exchange)
     except Exception as exc:  # the record must still become a row: captures map 1:1 to files
@@ -208,10 +212,6 @@ class Ingester:
     def _store(self, capture_id: int, record: Record) -> None:
         assert self.writer is not None
         parsed = parse_record(record)
-        if record.exchange.aborted:
-            parsed.findings.append(
-                Finding("aborted", Severity.WARNING, record.error or "the exchange did not finish")
-            )
         if record.flow_id:  # a snapshot still on disk must not bring it back as in flight
             self._finished[record.flow_id] = None
             if len(self._finished) > 10_000:
@@ -227,13 +227,11 @@ class Ingester:
         stats = self.stats
         stats.exchanges += 1
         stats.events += len(parsed.events)
-        if parsed.usage is not None:
-            stats.tokens += (parsed.usage.input_tokens or 0) + (parsed.usage.output_tokens or 0)
-        response = record.exchange.response
+        stats.tokens += sum((u.input_tokens or 0) + (u.output_tokens or 0) for u in parsed.usages)
         if (
-            record.exchange.aborted
+            parsed.exchange.aborted  # as the parser settled it
             or parsed.error is not None
-            or (response and response.status >= 400)
+            or (parsed.status is not None and parsed.status >= 400)
         ):
             stats.errors += 1
 

@@ -1,7 +1,9 @@
 """Collects findings while an exchange is parsed, folding repeats into one finding each.
 
 A stream of 500 deltas that all lack `logprobs` is one schema_mismatch finding with a count,
-not 500.
+not 500. A field real servers leave out (lenient.OMITTED_BY_SERVERS) is one info finding per
+exchange, wherever it was missing: every response of a WebSocket exchange, the terminal event
+and the body of an HTTP one alike.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class Collector:
         self.unknown_types: Counter[str] = Counter()
         self._mismatch: dict[str, _Group] = {}
         self._unknown: dict[str, _Group] = {}
+        self._omitted: dict[str, _Group] = {}  # by path in the payload
 
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)
@@ -44,8 +47,27 @@ class Collector:
         `label` groups schema mismatches (an event type, `request.input`...); `what` says what
         kind of thing an unknown type was (event, input item, output item...).
         """
-        if not typed.unknown and not typed.mismatches:
+        if not typed.unknown and not typed.mismatches and not typed.missing:
             return
+        for missing in typed.missing:
+            if not missing.omitted_by_servers:
+                continue  # a mismatch, among typed.mismatches
+            group = self._omitted.get(missing.path)
+            if group is None:
+                self._omitted[missing.path] = _Group(
+                    1,
+                    Finding(
+                        "field_omitted",
+                        Severity.INFO,
+                        f"{label}: {missing.path} absent ({missing.field}: the openai SDK "
+                        "requires it, real servers leave it out)",
+                        event_index,
+                        sequence_number,
+                        path,
+                    ),
+                )
+            else:
+                group.count += 1
         for unknown in typed.unknown:
             self.unknown_types[unknown] += 1
             key = f"{what}:{unknown}"
@@ -86,7 +108,7 @@ class Collector:
             times = f" in {group.count} payloads" if group.count > 1 else ""
             group.first.message = f"{label}: {shown}{times}"
             out.append(group.first)
-        for group in self._unknown.values():
+        for group in [*self._unknown.values(), *self._omitted.values()]:
             if group.count > 1:
                 group.first.message += f" ({group.count} times)"
             out.append(group.first)

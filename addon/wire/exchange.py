@@ -135,7 +135,12 @@ class Exchange:
     source: str = ""
     index: int = 0
     websocket: list[WsMessage] | None = None
+    # The exchange did not finish. A recorder or importer sets it when a connection closed
+    # early; parsing clears it when the response had arrived whole all the same (then
+    # `closed_early` says so): see parse.settle_abort.
     aborted: bool = False
+    abort_reason: str | None = None  # what closed it, as the recorder saw it
+    closed_early: bool = False
 
     def __post_init__(self) -> None:
         self.request.headers = redact_headers(self.request.headers)

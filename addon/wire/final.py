@@ -10,7 +10,9 @@ from .collect import Collector
 from .findings import Finding, Severity
 from .items import record, type_items
 from .lenient import Typed
-from .result import ErrorInfo, ItemRecord, ParsedExchange, Usage
+from .result import ErrorInfo, ItemRecord, ParsedExchange, usage_of
+
+__all__ = ["output_records", "set_response", "text_of", "usage_of"]
 
 
 def set_response(
@@ -80,27 +82,6 @@ def output_records(output: list[Any], model: BaseModel) -> list[ItemRecord]:
             for i, (m, raw) in enumerate(zip(models, output, strict=True))
         ]
     return type_items(output, "output", "output")[0]
-
-
-def usage_of(raw: Any) -> Usage | None:
-    if not isinstance(raw, dict):
-        return None
-    input_details = raw.get("input_tokens_details")
-    output_details = raw.get("output_tokens_details")
-    input_details = input_details if isinstance(input_details, dict) else {}
-    output_details = output_details if isinstance(output_details, dict) else {}
-    return Usage(
-        input_tokens=_int(raw.get("input_tokens")),
-        cached_tokens=_int(input_details.get("cached_tokens")),
-        cache_write_tokens=_int(input_details.get("cache_write_tokens")),
-        output_tokens=_int(raw.get("output_tokens")),
-        reasoning_tokens=_int(output_details.get("reasoning_tokens")),
-        total_tokens=_int(raw.get("total_tokens")),
-    )
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def text_of(data: Any, key: str) -> str | None:

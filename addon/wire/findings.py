@@ -20,6 +20,7 @@ class Severity(StrEnum):
 # Every code a finding can have, with what it means (README and `respdeck check` list these).
 CODES: dict[str, str] = {
     "schema_mismatch": "a payload failed openai's strict validation; built leniently",
+    "field_omitted": "a field the openai SDK calls required that real servers leave out",
     "unknown_type": "an event or item type that no openai model knows; kept raw",
     "json_invalid": "a body or SSE data payload that is not valid JSON",
     "sequence_gap": "sequence_number skipped values",
@@ -50,6 +51,7 @@ CODES: dict[str, str] = {
     "response_incomplete": "the response finished with status incomplete",
     "parser_error": "respdeck's parser failed on this exchange (a bug: its raw bytes are kept)",
     "aborted": "the exchange did not finish: a connection closed or the recorder stopped",
+    "closed_after_end": "a connection closed after the response was complete (not an abort)",
 }
 
 

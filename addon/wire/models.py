@@ -20,6 +20,7 @@ from openai.types.responses import (
     InputTokenCountResponse,
     Response,
     ResponseInputItem,
+    ResponseInputMessageItem,
     ResponseItem,
     ResponseOutputItem,
     ResponseOutputMessage,
@@ -115,10 +116,9 @@ def type_response(data: dict[str, Any], cls: type[BaseModel] = Response) -> Type
     typed: Typed | None = None
     if last is not None and last[0] is cls:
         if last[1] == data:
-            old = last[2]
-            typed = Typed(old.model.model_copy(), list(old.mismatches), list(old.unknown))
+            typed = last[2].again(last[2].model.model_copy())
         elif not last[2].mismatches and not last[2].unknown:
-            typed = _retype_changes(cls, last[1], last[2].model, data)
+            typed = _retype_changes(cls, last[1], last[2], data)
     if typed is None:
         typed = _type_response(data, cls)
     _last_response = (cls, data, typed)
@@ -126,7 +126,7 @@ def type_response(data: dict[str, Any], cls: type[BaseModel] = Response) -> Type
 
 
 def _retype_changes(
-    cls: type[BaseModel], old: dict[str, Any], model: BaseModel, data: dict[str, Any]
+    cls: type[BaseModel], old: dict[str, Any], last: Typed, data: dict[str, Any]
 ) -> Typed | None:
     """Type a snapshot by updating the previous one's model with just the keys that changed
     (response.completed against response.created: status, output, usage...). None when the
@@ -136,20 +136,24 @@ def _retype_changes(
     changed = [k for k, v in data.items() if k not in old or old[k] != v]
     if len(changed) > 8:
         return None
-    new = model.model_copy()
+    new = last.model.model_copy()
     mismatches: list[str] = []
     unknown: list[str] = []
+    # what the unchanged keys lacked is still lacking
+    missing = [m for m in last.missing if m.path.split(".", 1)[0] not in changed]
     for key in changed:
         value = data[key]
         if key in ("output", "tools") and isinstance(value, list):
-            entries = [type_item(v, "output") if key == "output" else type_tool(v) for v in value]
+            entries = [output_item(v, cls) if key == "output" else type_tool(v) for v in value]
             for i, entry in enumerate(entries):
                 mismatches += [f"{key}.{i}.{m}" for m in entry.mismatches]
                 unknown += entry.unknown
+                missing += [m.under(f"{key}.{i}") for m in entry.missing]
             setattr(new, key, [e.model for e in entries])
         elif key == "usage" and isinstance(value, dict):
             entry = build(ResponseUsage, value)
             mismatches += [f"usage.{m}" for m in entry.mismatches]
+            missing += [m.under("usage") for m in entry.missing]
             setattr(new, key, entry.model)
         else:
             adapter = _field_adapter(cls, key)
@@ -159,7 +163,7 @@ def _retype_changes(
                 setattr(new, key, adapter.validate_python(value))
             except ValidationError:
                 return None
-    return Typed(new, mismatches, unknown)
+    return Typed(new, mismatches, unknown, missing)
 
 
 @functools.cache
@@ -171,10 +175,28 @@ def _field_adapter(cls: type[BaseModel], key: str) -> pydantic.TypeAdapter[Any] 
     return None
 
 
+def output_item(data: Any, cls: type[BaseModel] = Response) -> Typed:
+    """One output item of a Response or CompactedResponse.
+
+    A compaction's output is the conversation's user messages followed by a compaction item
+    (the SDK's own docstring says so) while its type annotation allows only output items,
+    whose messages are the assistant's: those user messages are typed as the input messages
+    they are.
+    """
+    if (
+        cls is CompactedResponse
+        and isinstance(data, dict)
+        and data.get("type") == "message"
+        and data.get("role") != "assistant"
+    ):
+        return build(ResponseInputMessageItem, data)
+    return type_item(data, "output")
+
+
 def _type_response(data: dict[str, Any], cls: type[BaseModel]) -> Typed:
     nested: dict[str, Any] = {}
     if isinstance(data.get("output"), list):
-        nested["output"] = [type_item(item, "output") for item in data["output"]]
+        nested["output"] = [output_item(item, cls) for item in data["output"]]
     if isinstance(data.get("tools"), list):
         nested["tools"] = [type_tool(tool) for tool in data["tools"]]
     if isinstance(data.get("usage"), dict):  # often lacks newer fields: type it on its own
@@ -292,8 +314,7 @@ def type_item(data: Any, context: str = "output") -> Typed:
         # response. Comparing dicts costs far less than validating again.
         seen = _recent_items.get(item_id)
         if seen is not None and seen[0] == data:
-            old = seen[1]
-            return Typed(old.model, list(old.mismatches), list(old.unknown))
+            return seen[1].again()
         typed = build(cls, data)
         if len(_recent_items) >= 256:
             _recent_items.clear()

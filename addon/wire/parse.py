@@ -11,7 +11,7 @@ from typing import Any
 from openai.types.conversations.conversation_item_list import ConversationItemList
 from openai.types.responses import ResponseItemList
 
-from .accumulate import Accumulator
+from .accumulate import TERMINAL, Accumulator
 from .collect import Collector
 from .endpoints import classify
 from .exchange import Exchange, HttpResponse, header
@@ -21,7 +21,7 @@ from .items import type_items
 from .lenient import Unknown
 from .models import type_item, type_object
 from .request import parse_request
-from .result import ErrorInfo, ParsedExchange, loads
+from .result import ErrorInfo, ParsedExchange, TooDeep, loads
 from .stream import decoded_body, sse_events
 from .streamed import finish_stream, parse_websocket
 
@@ -48,6 +48,7 @@ def parse_exchange(exchange: Exchange) -> ParsedExchange:
     else:
         _parse_body(parsed, collector)
     _http_error(parsed, collector)
+    settle_abort(parsed, collector)
     parsed.findings = collector.finish()
     parsed.unknown_types = collector.unknown_types
     return parsed
@@ -111,6 +112,16 @@ def _parse_body(parsed: ParsedExchange, collector: Collector) -> None:
         return
     try:
         data = loads(body)
+    except TooDeep as exc:
+        collector.add(
+            Finding(
+                "json_invalid",
+                Severity.ERROR if response.status < 400 else Severity.WARNING,
+                f"the response body ({len(body)} bytes) is JSON {exc}",
+                path="response",
+            )
+        )
+        return
     except (ValueError, UnicodeDecodeError):
         content_type = header(response.headers, "content-type") or "no Content-Type"
         collector.add(
@@ -158,6 +169,61 @@ def _type_body(parsed: ParsedExchange, data: Any, collector: Collector) -> None:
     parsed.object = typed.model
     if data.get("object") in ("response", "response.compaction"):
         set_response(parsed, data, typed.model, collector)
+
+
+_END_EVENTS = TERMINAL | {"error"}  # after one of these the server sends nothing more
+
+
+def settle_abort(parsed: ParsedExchange, collector: Collector) -> None:
+    """Decide whether an exchange flagged aborted really is: one rule for every source.
+
+    A connection that closed after the response had arrived whole (a client that hangs up
+    right after `response.completed`, before the upstream's final chunk; a recorder stopped
+    while a WebSocket sat idle) lost nothing: the flag is cleared (`closed_early` notes it, at
+    info level). Otherwise the exchange stays aborted, with an `aborted` warning.
+    """
+    exchange = parsed.exchange
+    if exchange.aborted and _arrived_whole(parsed, collector):
+        exchange.aborted = False
+        exchange.closed_early = True
+        if exchange.response is not None:
+            exchange.response.truncated = False
+    why = exchange.abort_reason or "the connection closed"
+    if exchange.closed_early:
+        collector.add(
+            Finding(
+                "closed_after_end",
+                Severity.INFO,
+                f"closed after the response was complete ({why}); nothing is missing",
+            )
+        )
+    elif exchange.aborted:
+        collector.add(
+            Finding(
+                "aborted", Severity.WARNING, exchange.abort_reason or "the exchange did not finish"
+            )
+        )
+
+
+def _arrived_whole(parsed: ParsedExchange, collector: Collector) -> bool:
+    """Streams: their end event arrived (on a WebSocket, one for every response.create).
+    Other bodies: the Content-Length arrived, or the body is complete JSON."""
+    exchange = parsed.exchange
+    ends = sum(e.type in _END_EVENTS for e in parsed.events if not e.from_client)
+    if exchange.websocket is not None:
+        creates = sum(e.type == "response.create" for e in parsed.events if e.from_client)
+        return 0 < creates <= ends
+    response = exchange.response
+    if response is None:
+        return False
+    if parsed.streamed:
+        return ends > 0
+    length = (header(response.headers, "content-length") or "").strip()
+    if length.isdigit() and int(length) == len(response.body):
+        return True
+    return parsed.body is not None and not any(
+        f.code == "body_decode_error" for f in collector.findings
+    )
 
 
 def _http_error(parsed: ParsedExchange, collector: Collector) -> None:

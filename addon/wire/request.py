@@ -15,7 +15,7 @@ from .findings import Finding, Severity
 from .items import type_items
 from .lenient import build
 from .models import type_tool
-from .result import RequestView, loads
+from .result import RequestView, TooDeep, loads
 
 # Endpoints whose body carries `input` (create params) or `items` (conversation items).
 _INPUT_ENDPOINTS = frozenset(
@@ -35,12 +35,13 @@ def parse_body(body: bytes, collector: Collector) -> Any:
         return None
     try:
         return loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError) as exc:
+        why = str(exc) if isinstance(exc, TooDeep) else "not JSON"
         collector.add(
             Finding(
                 "json_invalid",
                 Severity.WARNING,
-                f"request body is not JSON ({len(body)} bytes)",
+                f"request body is {why} ({len(body)} bytes)",
                 path="request",
             )
         )

@@ -14,13 +14,36 @@ from .endpoints import response_id_in_path
 from .exchange import Exchange
 from .findings import Finding
 
+MAX_DEPTH = 1024  # orjson's limit: JSON nested deeper is bad input, not parsed
+
+
+class TooDeep(ValueError):
+    """JSON nested deeper than MAX_DEPTH levels: bad input, a `json_invalid` finding that says
+    so (Python's json would raise RecursionError a little deeper; nothing real comes near)."""
+
+    def __init__(self) -> None:
+        super().__init__(f"nested deeper than {MAX_DEPTH} levels")
+
+
+def too_deep(exc: orjson.JSONDecodeError) -> bool:
+    """Whether orjson refused a document for its depth (then json must not try it)."""
+    return str(exc).startswith("depth limit exceeded")
+
 
 def loads(data: str | bytes) -> Any:
-    """orjson, falling back to json for what orjson refuses (NaN, huge integers)."""
+    """orjson, falling back to json for what orjson refuses (NaN, huge integers).
+
+    Raises ValueError for what is not JSON, TooDeep (a ValueError) for JSON nested deeper
+    than MAX_DEPTH levels."""
     try:
         return orjson.loads(data)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if too_deep(exc):
+            raise TooDeep() from None
+    try:
         return json.loads(data)
+    except RecursionError:
+        raise TooDeep() from None
 
 
 @dataclass(slots=True)
@@ -102,6 +125,28 @@ class Usage:
         }
 
 
+def usage_of(raw: Any) -> Usage | None:
+    """A response's `usage` object as a Usage (None when it has none)."""
+    if not isinstance(raw, dict):
+        return None
+    input_details = raw.get("input_tokens_details")
+    output_details = raw.get("output_tokens_details")
+    input_details = input_details if isinstance(input_details, dict) else {}
+    output_details = output_details if isinstance(output_details, dict) else {}
+    return Usage(
+        input_tokens=_int(raw.get("input_tokens")),
+        cached_tokens=_int(input_details.get("cached_tokens")),
+        cache_write_tokens=_int(input_details.get("cache_write_tokens")),
+        output_tokens=_int(raw.get("output_tokens")),
+        reasoning_tokens=_int(output_details.get("reasoning_tokens")),
+        total_tokens=_int(raw.get("total_tokens")),
+    )
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 @dataclass(slots=True)
 class ErrorInfo:
     """An API error, from an HTTP error body, an in-stream error event or response.error."""
@@ -150,6 +195,19 @@ class ParsedExchange:
     error: ErrorInfo | None = None
     findings: list[Finding] = field(default_factory=list)
     unknown_types: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def responses_raw(self) -> list[dict[str, Any]]:
+        """Every response object the exchange carries: one per WebSocket turn, else the one
+        (`usage` and `response_raw` are the last one's)."""
+        if self.turns:
+            return [raw for _, raw in self.turns]
+        return [self.response_raw] if self.response_raw is not None else []
+
+    @property
+    def usages(self) -> list[Usage]:
+        """The usage of each of those responses: what an exchange's tokens add up."""
+        return [u for raw in self.responses_raw if (u := usage_of(raw.get("usage"))) is not None]
 
     @property
     def status(self) -> int | None:

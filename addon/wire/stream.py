@@ -16,7 +16,7 @@ from .exchange import HttpResponse, WsMessage, header
 from .findings import Finding, Severity
 from .lenient import Typed, build
 from .models import EVENT_ALIASES, event_validator, type_event, type_label
-from .result import StreamEvent, loads
+from .result import StreamEvent, TooDeep, loads, too_deep
 from .sse import MAX_LINE, SseDecoder
 
 SLICE = 1 << 16  # bodies recorded without chunking are decoded in 64 KiB slices
@@ -78,7 +78,7 @@ def _typed_error(data: dict[str, Any]) -> Typed:
     flat = {"type": "error", "sequence_number": data.get("sequence_number")}
     flat.update({k: inner.get(k) for k in ("code", "message", "param")})
     typed = build(ResponseErrorEvent, flat)
-    return Typed(typed.model, typed.mismatches)
+    return Typed(typed.model, typed.mismatches, [], typed.missing)
 
 
 def type_payload(data: dict[str, Any]) -> tuple[str | None, Typed]:
@@ -121,7 +121,10 @@ class EventBuilder:
         # The hot path, inlined: a flat server event (a delta, a .done) that validates.
         try:
             data = orjson.loads(payload)
-        except orjson.JSONDecodeError:
+        except orjson.JSONDecodeError as exc:
+            if too_deep(exc):
+                self._invalid(payload, t_ms, sse_event, str(TooDeep()), from_client)
+                return
             data = None
         if type(data) is dict and not from_client:
             kind = data.get("type")
@@ -157,10 +160,13 @@ class EventBuilder:
             return  # the end-of-stream marker some servers send: not an event
         try:
             data = json.loads(payload)  # orjson has refused it already (NaN, huge integers)
+        except RecursionError:
+            self._invalid(payload, t_ms, sse_event, str(TooDeep()), from_client)
+            return
         except ValueError:
             if "\n" in payload and self._split_lines(payload, t_ms, sse_event):
                 return
-            self._invalid(payload, t_ms, sse_event, "not valid JSON")
+            self._invalid(payload, t_ms, sse_event, "not valid JSON", from_client)
             return
         self.add_json(data, payload, t_ms, sse_event, from_client)
 
@@ -185,18 +191,23 @@ class EventBuilder:
             self.add_json(part, line, t_ms, sse_event)
         return True
 
-    def _invalid(self, payload: str, t_ms: float | None, sse_event: str | None, why: str) -> None:
+    def _invalid(
+        self,
+        payload: str,
+        t_ms: float | None,
+        sse_event: str | None,
+        why: str,
+        from_client: bool = False,
+    ) -> None:
         index = len(self.events)
+        what = "client message" if from_client else "event payload"
         self.collector.add(
             Finding(
-                "json_invalid",
-                Severity.ERROR,
-                f"event payload is {why} ({len(payload)} chars)",
-                index,
+                "json_invalid", Severity.ERROR, f"{what} is {why} ({len(payload)} chars)", index
             )
         )
         raw = payload[:RAW_TEXT_LIMIT]
-        self.events.append(StreamEvent(index, t_ms, None, None, raw, False, sse_event))
+        self.events.append(StreamEvent(index, t_ms, None, None, raw, False, sse_event, from_client))
 
     def add_json(
         self,
@@ -208,7 +219,7 @@ class EventBuilder:
     ) -> None:
         index = len(self.events)
         if type(data) is not dict:
-            self._invalid(payload, t_ms, sse_event, "not a JSON object")
+            self._invalid(payload, t_ms, sse_event, "not a JSON object", from_client)
             return
         seq = data.get("sequence_number")
         if type(seq) is not int:
@@ -224,7 +235,7 @@ class EventBuilder:
             )
             return
         kind, typed = type_payload(data)
-        if typed.mismatches or typed.unknown:
+        if typed.mismatches or typed.unknown or typed.missing:
             self.collector.typed(type_label(kind), typed, "event", index, seq)
         event = StreamEvent(index, t_ms, kind, seq, payload, True, sse_event, False, columns)
         if kind in _KEEP_MODEL:
