@@ -68,7 +68,7 @@ def test_newer_or_foreign_databases_are_refused(tmp_path: Path) -> None:
 def imported(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     conn = open_for_write(tmp_path / "r.duckdb")
     report = import_paths(conn, [RECORDINGS])
-    assert report.files == 14 and not report.failed
+    assert report.files == 16 and not report.failed
     return conn
 
 
@@ -102,11 +102,11 @@ def test_reimport_adds_nothing_but_a_copy_with_other_content_is_kept(
     imported: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     again = import_paths(imported, [RECORDINGS])
-    assert again.files == 0 and len(again.already) == 14
+    assert again.files == 0 and len(again.already) == 16
     copy = tmp_path / "copy.sse"
     copy.write_bytes((RECORDINGS / "raw_stream.sse").read_bytes() + b"\n")
     import_paths(imported, [copy])
-    assert imported.execute("SELECT count(*) FROM captures").fetchone() == (15,)
+    assert imported.execute("SELECT count(*) FROM captures").fetchone() == (17,)
     ids = imported.execute(
         "SELECT response_id FROM exchanges WHERE path = '/v1/responses' AND "
         "response_id LIKE 'resp_a6dd%'"
@@ -157,9 +157,9 @@ def test_import_and_sql_commands(tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert table.returncode == 0
-    assert re.search(r"^responses\.create +15$", table.stdout, re.MULTILINE), table.stdout
+    assert re.search(r"^responses\.create +18$", table.stdout, re.MULTILINE), table.stdout
     as_json = respdeck("sql", "SELECT count(*) AS n FROM events", "--format", "json", cwd=tmp_path)
-    assert json.loads(as_json.stdout) == {"n": 527}
+    assert json.loads(as_json.stdout) == {"n": 658}
     as_csv = respdeck("sql", "SELECT 1 AS a, 'x' AS b", "--format", "csv", cwd=tmp_path)
     assert as_csv.stdout.splitlines() == ["a,b", "1,x"]
     parquet = tmp_path / "out.parquet"
@@ -280,9 +280,14 @@ def test_threads_and_tool_calls_views(imported: duckdb.DuckDBPyConnection) -> No
         "response_id LIKE '%ce8b023d')"
     ).fetchone()
     assert websocket == (2,)  # two turns on one socket, chained
-    call = imported.execute("SELECT name, arguments, output FROM tool_calls").fetchall()
+    call = imported.execute(
+        "SELECT name, arguments, output FROM tool_calls WHERE name <> 'shell'"
+    ).fetchall()
     assert len(call) == 1 and call[0][0] == "get_weather" and "Paris" in call[0][1]
     assert call[0][2] and "temperature" in call[0][2]
+    # Codex's shell calls, over HTTP (the output resent with every later turn) and a socket
+    shell = imported.execute("SELECT output FROM tool_calls WHERE name = 'shell'").fetchall()
+    assert len(shell) == 3 and all(o and o.startswith("Exit code: ") for (o,) in shell)
 
 
 def test_reindex_rebuilds_the_same_rows_from_raw_bytes(
@@ -305,7 +310,7 @@ def test_reindex_rebuilds_the_same_rows_from_raw_bytes(
 
     before = snapshot()
     imported.execute("DELETE FROM events WHERE exchange_id = 1")  # as if an old parser missed it
-    assert reindex(imported, batch_size=7) == 28
+    assert reindex(imported, batch_size=7) == 32
     assert snapshot() == before
 
 
@@ -331,7 +336,7 @@ def test_an_import_in_many_background_batches_stores_the_same_rows(
 
     monkeypatch.setattr(Writer, "flush_in_background", counted)
     conn = open_for_write(tmp_path / "many.duckdb")
-    assert import_paths(conn, [RECORDINGS]).files == 14
+    assert import_paths(conn, [RECORDINGS]).files == 16
     assert len(background) >= 10
     assert _contents(conn) == _contents(imported)
     # the import's rare checkpoints end with it
@@ -398,9 +403,9 @@ def test_check_usage_and_reindex_commands(tmp_path: Path) -> None:
     usage = respdeck("usage", "--by", "model", cwd=tmp_path)
     assert usage.returncode == 0
     total = [line for line in usage.stdout.splitlines() if line.startswith("TOTAL")]
-    assert total and total[0].split()[1] == "18"
+    assert total and total[0].split()[1] == "24"
     for by in ("day", "key", "thread"):
         assert respdeck("usage", "--by", by, cwd=tmp_path).returncode == 0
     assert respdeck("usage", "--since", "not-a-date", cwd=tmp_path).returncode == 2
     done = respdeck("reindex", cwd=tmp_path)
-    assert done.returncode == 0 and "re-parsed 28" in done.stdout
+    assert done.returncode == 0 and "re-parsed 32" in done.stdout

@@ -33,7 +33,7 @@ from tests.test_tui_support import (
 )
 
 __all__ = ["seeded_db"]
-TOTAL = 28
+TOTAL = 32
 
 
 def test_list_shows_newest_first_and_the_detail_follows_the_cursor(seeded_db: Path) -> None:
@@ -60,7 +60,7 @@ def test_list_shows_newest_first_and_the_detail_follows_the_cursor(seeded_db: Pa
             )
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.focused is table)
-            assert "28 exchanges" in text_of(screen.query_one("#status", Static))
+            assert "32 exchanges" in text_of(screen.query_one("#status", Static))
 
     run(scenario)
 
@@ -71,16 +71,16 @@ def test_filter_is_sql_over_the_exchanges_view(seeded_db: Path) -> None:
         async with app.run_test(size=SIZE) as pilot:
             screen = await ready(pilot, TOTAL)
             await apply_filter(pilot, "endpoint = 'responses.create' AND output_tokens > 40")
-            await wait_for(pilot, lambda: screen.table.total == 4, what="4 rows")
-            rows = [screen.table.row_at(i) for i in range(4)]
+            await wait_for(pilot, lambda: screen.table.total == 7, what="7 rows")
+            rows = [screen.table.row_at(i) for i in range(7)]
             assert all(r and r["endpoint"] == "responses.create" for r in rows)
             assert all(r and r["output_tokens"] > 40 for r in rows)
             await apply_filter(pilot, "cost_usd > 0.01")
             await wait_for(pilot, lambda: screen.table.total == 1)
             assert screen.table.row_at(0)["model"] == "gpt-4.1-2025-04-14"  # type: ignore[index]
             await apply_filter(pilot, "findings > 0 AND ttft_ms IS NOT NULL")
-            await wait_for(pilot, lambda: screen.table.total == 3, what="3 rows")
-            rows = [screen.table.row_at(i) or {} for i in range(3)]
+            await wait_for(pilot, lambda: screen.table.total == 7, what="7 rows")
+            rows = [screen.table.row_at(i) or {} for i in range(7)]
             assert all(r.get("findings") and r.get("ttft_ms") is not None for r in rows)
 
     run(scenario)
@@ -162,7 +162,7 @@ def test_group_by_capture_and_by_thread(seeded_db: Path) -> None:
             await wait_for(pilot, lambda: screen.table.selected is not None)
             groups = [screen.table.row_at(i)["group"] for i in range(TOTAL)]  # type: ignore[index]
             # each capture's rows are together
-            assert len(groups) == TOTAL and len(set(groups)) == 14
+            assert len(groups) == TOTAL and len(set(groups)) == 16
             assert all(
                 groups.index(g) + groups.count(g) - 1
                 == max(i for i, x in enumerate(groups) if x == g)
@@ -175,6 +175,7 @@ def test_group_by_capture_and_by_thread(seeded_db: Path) -> None:
             by_id = {r["exchange_id"]: r["group"] for r in rows if r}
             assert by_id[13] == by_id[14]  # the function call round trip is one thread
             assert by_id[13] != by_id[15]
+            assert by_id[30] == by_id[31] == by_id[32]  # Codex over HTTP: one thread
 
     run(scenario)
 
@@ -324,7 +325,7 @@ def test_thread_view_and_usage_screen(seeded_db: Path) -> None:
             usage = app.screen
             await wait_for(pilot, lambda: "Total:" in text_of(usage.query_one("#usage-totals")))
             totals = text_of(usage.query_one("#usage-totals", Static))
-            assert "18 responses" in totals and "$0.0243" in totals  # as `respdeck usage`
+            assert "24 responses" in totals and "$0.0358" in totals  # as `respdeck usage`
             by_model = text_of(usage.query_one("#usage-by-model", Static))
             assert "gpt-4.1-2025-04-14" in by_model and "█" in by_model
             await pilot.press("escape")

@@ -117,13 +117,13 @@ def test_new_exchanges_appear_within_a_second(writer: tuple[Writer, Path]) -> No
     async def scenario() -> None:
         app = BrowseApp(db)
         async with app.run_test(size=SIZE) as pilot:
-            screen = await ready(pilot, 27)
+            screen = await ready(pilot, 31)
             assert screen.store.live and "(live)" in screen.sub_title
             await pilot.press("down")  # away from the top: the selection must stay put
             await wait_for(pilot, lambda: screen.table.cursor == 1)
             selected = screen.table.selected["exchange_id"]  # type: ignore[index]
             committed = proc.send(f"import {RECORDINGS / 'stream_text.har'}")
-            await wait_for(pilot, lambda: screen.table.total == 28, timeout=5)
+            await wait_for(pilot, lambda: screen.table.total == 32, timeout=5)
             seen = time.monotonic() - committed
             assert seen < 1.0, f"appeared after {seen:.2f} s"
             await wait_for(pilot, lambda: screen.table.selected is not None)
@@ -138,10 +138,10 @@ def test_a_stream_in_progress_shows_its_text_growing(writer: tuple[Writer, Path]
     async def scenario() -> None:
         app = BrowseApp(db)
         async with app.run_test(size=SIZE) as pilot:
-            screen = await ready(pilot, 27)
+            screen = await ready(pilot, 31)
             proc.send("begin 500")
             proc.send("delta 500 0 Once upon")
-            await wait_for(pilot, lambda: screen.table.total == 28, timeout=5)
+            await wait_for(pilot, lambda: screen.table.total == 32, timeout=5)
             await pilot.press("home")
             await wait_for(pilot, lambda: screen.table.cursor == 0)
             try:
@@ -169,10 +169,10 @@ def test_the_recorder_stopping_falls_back_to_the_file(writer: tuple[Writer, Path
     async def scenario() -> None:
         app = BrowseApp(db)
         async with app.run_test(size=SIZE) as pilot:
-            screen = await ready(pilot, 27)
+            screen = await ready(pilot, 31)
             proc.close()  # the holder exits: its server goes away with it
             await wait_for(pilot, lambda: not screen.store.live, timeout=15)
-            await wait_for(pilot, lambda: screen.table.total == 27)
+            await wait_for(pilot, lambda: screen.table.total == 31)
             assert "(live)" not in screen.sub_title
 
     run(scenario)

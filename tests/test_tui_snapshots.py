@@ -43,7 +43,7 @@ def snap(snap_compare: Any, run_before: Any, app: BrowseApp | None = None) -> No
 @pytest.mark.usefixtures("in_db_folder")
 def test_snapshot_main_screen(snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
-        await ready(pilot, 28)
+        await ready(pilot, 32)
 
     snap(snap_compare, run_before)
 
@@ -51,7 +51,7 @@ def test_snapshot_main_screen(snap_compare: Any) -> None:
 @pytest.mark.usefixtures("in_db_folder")
 def test_snapshot_function_call_conversation(snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
-        await ready(pilot, 28)
+        await ready(pilot, 32)
         await select_exchange(pilot, 13)
 
     snap(snap_compare, run_before)
@@ -60,7 +60,7 @@ def test_snapshot_function_call_conversation(snap_compare: Any) -> None:
 @pytest.mark.usefixtures("in_db_folder")
 def test_snapshot_events_timeline(snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
-        await ready(pilot, 28)
+        await ready(pilot, 32)
         screen = await select_exchange(pilot, 21)
         await pilot.press("2")
         table = screen.query_one(EventsTable)
@@ -72,7 +72,7 @@ def test_snapshot_events_timeline(snap_compare: Any) -> None:
 @pytest.mark.usefixtures("in_db_folder")
 def test_snapshot_bad_filter(snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
-        screen = await ready(pilot, 28)
+        screen = await ready(pilot, 32)
         await apply_filter(pilot, "model = 'gpt-5' AND nonsense > 1")
         await wait_for(pilot, lambda: bool(screen.filter_bar.error))
 
@@ -82,7 +82,7 @@ def test_snapshot_bad_filter(snap_compare: Any) -> None:
 @pytest.mark.usefixtures("in_db_folder")
 def test_snapshot_grouped_by_thread(snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
-        screen = await ready(pilot, 28)
+        screen = await ready(pilot, 32)
         await pilot.press("g", "g")
         await wait_for(pilot, lambda: screen.spec.group == "thread")
         await wait_for(pilot, lambda: screen.table.selected is not None)
@@ -93,7 +93,7 @@ def test_snapshot_grouped_by_thread(snap_compare: Any) -> None:
 @pytest.mark.usefixtures("in_db_folder")
 def test_snapshot_thread_screen(snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
-        await ready(pilot, 28)
+        await ready(pilot, 32)
         await select_exchange(pilot, 14)
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, ThreadScreen))
@@ -106,7 +106,7 @@ def test_snapshot_thread_screen(snap_compare: Any) -> None:
 @pytest.mark.usefixtures("in_db_folder")
 def test_snapshot_usage_screen(snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
-        await ready(pilot, 28)
+        await ready(pilot, 32)
         await pilot.press("u")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, UsageScreen))
         await wait_for(
@@ -134,7 +134,7 @@ def test_snapshot_unrecognised_database(
 @pytest.mark.usefixtures("in_db_folder")
 def test_snapshot_help(snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
-        await ready(pilot, 28)
+        await ready(pilot, 32)
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen")
         assert main_screen  # the help is over the main screen

@@ -290,5 +290,5 @@ def test_export_json_and_curl_from_a_stored_exchange(seeded_db: Path) -> None:
     assert '-H "Authorization: Bearer ${OPENAI_API_KEY}"' in script
     assert '-H "openai-api-key: ${OPENAI_API_KEY}"' in script
     assert '-H "api-key: ${AZURE_OPENAI_API_KEY}"' in script and "x-team: plain" in script
-    assert [r["exchange_id"] for r in page][:2] == [28, 15] and len(page) == 28
+    assert [r["exchange_id"] for r in page][:2] == [28, 15] and len(page) == 32
     assert [t["exchange_id"] for t in thread.turns] == [13, 14]

@@ -226,6 +226,98 @@ VIEWS_V2 = f"""
 """
 
 
+def _v3_thread_keys(conn: duckdb.DuckDBPyConnection) -> None:
+    """Threads of stateless clients (addon/store/thread_keys), and items by response."""
+    conn.execute("""
+        ALTER TABLE responses ADD COLUMN response_index INTEGER;  -- order within its exchange
+        ALTER TABLE responses ADD COLUMN session_key VARCHAR;     -- thread-id, or cache key
+        ALTER TABLE responses ADD COLUMN content_hash BIGINT;     -- its input + output
+        ALTER TABLE responses ADD COLUMN parent_hashes BIGINT[];  -- its input's prefixes
+        ALTER TABLE responses ADD COLUMN new_input_position INTEGER;
+        ALTER TABLE items ADD COLUMN response_index INTEGER;      -- the response it belongs to
+        -- what SQL can tell of rows stored before (`respdeck reindex` computes the rest): the
+        -- order of an exchange's responses, and the items of an exchange with one response
+        UPDATE responses SET response_index = n.i
+        FROM (SELECT rowid AS row, row_number() OVER (PARTITION BY exchange_id ORDER BY rowid) - 1
+              AS i FROM responses) n
+        WHERE responses.rowid = n.row;
+        UPDATE items SET response_index = 0 WHERE exchange_id IN
+            (SELECT exchange_id FROM responses GROUP BY exchange_id HAVING count(*) = 1);
+        DROP VIEW threads;
+    """)
+    conn.execute(THREADS_V3)
+
+
+# A response's parent: its previous_response_id (when recorded); else the response of its
+# conversation recorded just before it; else the response recorded before it whose input and
+# output are the longest prefix of its input (the latest of equals), in the same client
+# session or where either has none. Roots start threads; a thread is named by its root's
+# conversation, else its root's response id.
+THREADS_V3 = """
+    CREATE VIEW threads AS
+    WITH RECURSIVE turns AS MATERIALIZED (
+        SELECT r.response_id,
+               nullif(arg_max(r.previous_response_id, r.exchange_id), r.response_id)
+                   AS previous_response_id,
+               arg_max(r.conversation_id, r.exchange_id) AS conversation_id,
+               any_value(r.session_key) AS session_key,
+               any_value(r.content_hash) AS content_hash,
+               any_value(r.parent_hashes) AS parent_hashes,
+               min(coalesce(e.started_at, '-infinity'::TIMESTAMPTZ)) AS first_at,
+               min(r.exchange_id) AS first_exchange,
+               arg_min(coalesce(r.response_index, 0), r.exchange_id) AS first_index
+        FROM responses r JOIN exchanges e USING (exchange_id)
+        WHERE r.response_id IS NOT NULL AND r.object = 'response'
+        GROUP BY r.response_id
+    ),
+    by_conversation AS (
+        SELECT response_id, lag(response_id) OVER (
+                   PARTITION BY conversation_id ORDER BY first_at, first_exchange, first_index
+               ) AS parent
+        FROM turns WHERE conversation_id IS NOT NULL AND previous_response_id IS NULL
+    ),
+    prefixes AS (
+        SELECT response_id, session_key, first_at, first_exchange, first_index,
+               unnest(parent_hashes) AS hash, generate_subscripts(parent_hashes, 1) AS depth
+        FROM turns
+        WHERE parent_hashes IS NOT NULL AND previous_response_id IS NULL
+          AND conversation_id IS NULL
+    ),
+    by_content AS (
+        SELECT p.response_id, a.response_id AS parent
+        FROM prefixes p JOIN turns a ON a.content_hash = p.hash
+        WHERE (a.first_at, a.first_exchange, a.first_index)
+              < (p.first_at, p.first_exchange, p.first_index)
+          AND (a.session_key IS NULL OR p.session_key IS NULL OR a.session_key = p.session_key)
+        QUALIFY row_number() OVER (
+            PARTITION BY p.response_id
+            ORDER BY p.depth, a.first_at DESC, a.first_exchange DESC, a.first_index DESC) = 1
+    ),
+    linked AS MATERIALIZED (
+        SELECT t.response_id, t.previous_response_id, t.conversation_id,
+               coalesce(p.response_id, c.parent, k.parent) AS parent_response_id,
+               CASE WHEN p.response_id IS NOT NULL THEN 'previous_response_id'
+                    WHEN c.parent IS NOT NULL THEN 'conversation'
+                    WHEN k.parent IS NOT NULL THEN 'content' END AS link
+        FROM turns t
+        LEFT JOIN turns p ON p.response_id = t.previous_response_id
+        LEFT JOIN by_conversation c ON c.response_id = t.response_id
+        LEFT JOIN by_content k ON k.response_id = t.response_id
+    ),
+    chain(response_id, thread_id, depth) AS (
+        SELECT response_id, coalesce(conversation_id, response_id), 0 FROM linked
+        WHERE parent_response_id IS NULL
+        UNION ALL
+        SELECT l.response_id, c.thread_id, c.depth + 1
+        FROM linked l JOIN chain c ON l.parent_response_id = c.response_id
+        WHERE c.depth < 10000
+    )
+    SELECT c.thread_id, c.response_id, l.previous_response_id, l.conversation_id,
+           c.depth AS turn, l.parent_response_id, l.link
+    FROM chain c JOIN linked l USING (response_id);
+"""
+
+
 MIGRATIONS: list[Migration] = [
     (1, "initial schema: captures, exchanges, responses, items, events, findings", _v1_initial),
     (
@@ -233,6 +325,7 @@ MIGRATIONS: list[Migration] = [
         "exchanges.url, response threading, prices; views tool_calls, threads, usage",
         _v2_urls_prices_views,
     ),
+    (3, "threads of stateless clients: responses' thread keys, items by response", _v3_thread_keys),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -12,6 +12,8 @@ import pyarrow as pa
 from addon.wire.final import usage_of
 from addon.wire.result import ParsedExchange
 
+from .thread_keys import exchange_turns
+
 _ID, _INT, _REAL, _BOOL = pa.int64(), pa.int32(), pa.float64(), pa.bool_()
 _TEXT, _BYTES, _TIME = pa.string(), pa.binary(), pa.timestamp("us", tz="UTC")
 
@@ -40,12 +42,13 @@ COLUMNS: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
         ("model", _TEXT), ("input_tokens", _ID), ("cached_tokens", _ID),
         ("cache_write_tokens", _ID), ("output_tokens", _ID), ("reasoning_tokens", _ID),
         ("total_tokens", _ID), ("raw", _TEXT), ("previous_response_id", _TEXT),
-        ("conversation_id", _TEXT),
+        ("conversation_id", _TEXT), ("response_index", _INT), ("session_key", _TEXT),
+        ("content_hash", _ID), ("parent_hashes", pa.list_(_ID)), ("new_input_position", _INT),
     ),
     "items": (
         ("exchange_id", _ID), ("direction", _TEXT), ("position", _INT), ("type", _TEXT),
         ("item_id", _TEXT), ("role", _TEXT), ("status", _TEXT), ("call_id", _TEXT),
-        ("name", _TEXT), ("text", _TEXT), ("raw", _TEXT),
+        ("name", _TEXT), ("text", _TEXT), ("raw", _TEXT), ("response_index", _INT),
     ),
     "events": (
         ("exchange_id", _ID), ("idx", _INT), ("sequence_number", _ID), ("t_ms", _REAL),
@@ -161,7 +164,9 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
     )
     # A single response falls back on its request for these; WebSocket turns have their own.
     fallback = parsed.request if not parsed.turns else None
-    for response_raw in _responses(parsed):
+    raws = _responses(parsed)
+    turns = exchange_turns(parsed, raws)
+    for index, (response_raw, keys) in enumerate(zip(raws, turns.keys, strict=True)):
         usage = usage_of(response_raw.get("usage"))
         details = response_raw.get("incomplete_details")
         err = response_raw.get("error")
@@ -185,8 +190,13 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
             _str(response_raw.get("previous_response_id"))
             or (fallback.previous_response_id if fallback else None),
             _conversation_of(response_raw) or (fallback.conversation_id if fallback else None),
+            index,
+            keys.session_key,
+            keys.content_hash,
+            keys.parent_hashes or None,
+            keys.new_input_position,
         )
-    for item in parsed.items:
+    for item, response_index in zip(parsed.items, turns.item_response, strict=True):
         batch.add(
             "items",
             exchange_id,
@@ -200,6 +210,7 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
             item.name,
             item.text,
             _json(item.raw),
+            response_index,
         )
     if parsed.events:
         _add_events(batch, exchange_id, parsed)

@@ -25,7 +25,7 @@ ABOUT = {
     "prices": "USD per 1M tokens per model (shipped list, plus RESPDECK_PRICES overrides)",
     "schema_version": "migrations applied",
     "usage": "one row per response (latest state per capture) with cost_usd",
-    "threads": "responses chained by previous_response_id or a conversation",
+    "threads": "responses chained into threads: previous_response_id, conversation or content",
     "tool_calls": "client-run tool calls joined with the output sent back",
 }
 

@@ -257,10 +257,15 @@ def render_items(
             by_call.setdefault(other["call_id"], []).append(other)
     out: list[RenderableType] = []
     section = None
+    # a WebSocket session's items come response by response: say which one each part is
+    several = len({i.get("response_index") for i in items}) > 1
     for item in items:
-        if item["direction"] != section:
-            section = item["direction"]
-            out.append(Text(f"── {section} ──", style="bold dim"))
+        key = (item.get("response_index"), item["direction"])
+        if key != section:
+            section = key
+            which = key[0] + 1 if several and key[0] is not None else None
+            label = f"{key[1]} · response {which}" if which else key[1]
+            out.append(Text(f"── {label} ──", style="bold dim"))
         raw = _raw(item)
         kind = raw.get("type") or item.get("type") or "message"
         if kind == "message":

@@ -112,10 +112,11 @@ def fetch_detail(
     detail.responses = _dicts(
         cur.execute(f"SELECT * FROM responses WHERE exchange_id = {exchange_id}")
     )
+    # by response (a WebSocket session holds several: each one's input, then its output)
     detail.items = _dicts(
         cur.execute(
-            f"SELECT * FROM items WHERE exchange_id = {exchange_id} "
-            "ORDER BY CASE direction WHEN 'input' THEN 0 WHEN 'output' THEN 1 ELSE 2 END, "
+            f"SELECT * FROM items WHERE exchange_id = {exchange_id} ORDER BY response_index "
+            "NULLS LAST, CASE direction WHEN 'input' THEN 0 WHEN 'output' THEN 1 ELSE 2 END, "
             "position"
         )
     )
@@ -188,81 +189,62 @@ class ThreadData:
     turns: list[Row] = field(default_factory=list)
 
 
-def _walk(cur: Query, response_id: str) -> set[str]:
-    """The response ids chained with `response_id` by previous_response_id, both ways."""
-    seen = {response_id}
-    frontier = [response_id]
-    while frontier and len(seen) < 5000:  # up the chain, one turn per query
-        rows = cur.execute(
-            "SELECT DISTINCT previous_response_id FROM responses "
-            f"WHERE response_id = {literal(frontier.pop())} AND previous_response_id IS NOT NULL"
-        ).fetchall()
-        frontier += [r[0] for r in rows if r[0] not in seen]
-        seen.update(r[0] for r in rows)
-    frontier = list(seen)
-    while frontier and len(seen) < 5000:  # and down to every descendant
-        marks = ", ".join(literal(r) for r in frontier)
-        rows = cur.execute(
-            f"SELECT DISTINCT response_id FROM responses WHERE previous_response_id IN ({marks}) "
-            "AND response_id IS NOT NULL"
-        ).fetchall()
-        frontier = [r[0] for r in rows if r[0] not in seen]
-        seen.update(frontier)
-    return seen
+def thread_sql(exchange_id: int) -> str:
+    """The turns of an exchange's thread as the threads view reconstructs it (the same view
+    `respdeck usage --by thread` reads), in turn order; tokens and cost from the usage view.
+    Each turn has its own input (the items it added: `inputs`) and output (`outputs`)."""
+    x = int(exchange_id)
+    same_turn = (
+        "i.exchange_id = r.exchange_id "
+        "AND coalesce(i.response_index, r.response_index) = r.response_index"
+    )
+    return f"""
+        WITH th AS MATERIALIZED (SELECT * FROM threads),
+        mine AS (
+            SELECT coalesce(
+                (SELECT th.thread_id FROM th JOIN responses r USING (response_id)
+                 WHERE r.exchange_id = {x} ORDER BY r.response_index DESC NULLS LAST LIMIT 1),
+                (SELECT th.thread_id FROM th JOIN exchanges e USING (response_id)
+                 WHERE e.exchange_id = {x} LIMIT 1),
+                (SELECT th.thread_id FROM th JOIN exchanges e ON th.thread_id = e.conversation_id
+                 WHERE e.exchange_id = {x} LIMIT 1)
+            ) AS thread_id
+        )
+        SELECT th.thread_id, th.turn, th.link, r.response_id, e.exchange_id, r.response_index,
+               e.started_at, e.endpoint, r.model, r.status,
+               coalesce(u.input_tokens, r.input_tokens) AS input_tokens,
+               coalesce(u.cached_tokens, r.cached_tokens) AS cached_tokens,
+               coalesce(u.output_tokens, r.output_tokens) AS output_tokens,
+               coalesce(u.reasoning_tokens, r.reasoning_tokens) AS reasoning_tokens,
+               u.cost_usd, e.duration_ms, r.previous_response_id,
+               (SELECT list({{'type': i.type, 'role': i.role, 'name': i.name, 'text': i.text}}
+                            ORDER BY i.position)
+                FROM items i WHERE {same_turn} AND i.direction = 'input'
+                  AND i.position >= coalesce(r.new_input_position,
+                      (SELECT max(j.position) FROM items j WHERE j.exchange_id = r.exchange_id
+                         AND j.direction = 'input'
+                         AND coalesce(j.response_index, r.response_index) = r.response_index))
+               ) AS inputs,
+               (SELECT list({{'type': i.type, 'role': i.role, 'name': i.name, 'text': i.text}}
+                            ORDER BY i.position)
+                FROM items i WHERE {same_turn} AND i.direction = 'output') AS outputs
+        FROM th JOIN mine USING (thread_id)
+        JOIN responses r USING (response_id)
+        JOIN exchanges e ON e.exchange_id = r.exchange_id
+        LEFT JOIN usage u ON u.response_id = r.response_id AND u.capture_id = e.capture_id
+        WHERE r.object = 'response'
+        QUALIFY row_number() OVER (
+            PARTITION BY r.response_id
+            ORDER BY (e.endpoint IN ('responses.create', 'responses.websocket')) DESC,
+                     r.output_tokens IS NOT NULL DESC, e.started_at DESC) = 1
+        ORDER BY th.turn, e.started_at, e.exchange_id, r.response_index
+    """
 
 
 def fetch_thread(cur: Query, exchange_id: int) -> ThreadData:
-    """The turns of the thread (previous_response_id chain or conversation) of an exchange."""
-    row = cur.execute(
-        "SELECT response_id, coalesce(conversation_id, (SELECT any_value(conversation_id) "
-        f"FROM responses WHERE exchange_id = {int(exchange_id)})) FROM exchanges "
-        f"WHERE exchange_id = {int(exchange_id)}"
-    ).fetchone()
-    data = ThreadData(exchange_id, None)
-    if row is None or (row[0] is None and row[1] is None):
-        return data
-    response_id, conversation = row
-    ids: set[str] = _walk(cur, response_id) if response_id else set()
-    if conversation:
-        ids |= {
-            r[0]
-            for r in cur.execute(
-                "SELECT DISTINCT response_id FROM responses "
-                f"WHERE conversation_id = {literal(conversation)} AND response_id IS NOT NULL"
-            ).fetchall()
-        }
-    data.thread_id = conversation or (min(ids) if ids else None)
-    if not ids:
-        return data
-    marks = ", ".join(literal(r) for r in sorted(ids))
-    data.turns = _dicts(
-        cur.execute(
-            f"""
-            SELECT r.response_id, e.exchange_id, e.started_at, e.endpoint, r.model, r.status,
-                   r.input_tokens, r.cached_tokens, r.output_tokens, r.reasoning_tokens,
-                   e.duration_ms, r.previous_response_id,
-                   CASE WHEN coalesce(r.service_tier, 'default') IN ('default', 'auto') THEN
-                   ((r.input_tokens - coalesce(r.cached_tokens, 0)) * pr.input_usd_per_1m
-                    + coalesce(r.cached_tokens, 0)
-                      * coalesce(pr.cached_input_usd_per_1m, pr.input_usd_per_1m)
-                    + r.output_tokens * pr.output_usd_per_1m) / 1e6 END AS cost_usd,
-                   (SELECT text FROM items i WHERE i.exchange_id = e.exchange_id
-                      AND i.direction = 'input' ORDER BY i.position DESC LIMIT 1) AS input_text,
-                   (SELECT string_agg(text, ' ' ORDER BY position) FROM items i
-                      WHERE i.exchange_id = e.exchange_id AND i.direction = 'output'
-                        AND i.type = 'message') AS output_text
-            FROM responses r JOIN exchanges e USING (exchange_id)
-            LEFT JOIN LATERAL ({price_join_sql("r.model", "e.started_at")}) pr ON true
-            WHERE r.response_id IN ({marks}) AND r.object = 'response'
-            QUALIFY row_number() OVER (
-                PARTITION BY r.response_id
-                ORDER BY (e.endpoint IN ('responses.create', 'responses.websocket')) DESC,
-                         r.output_tokens IS NOT NULL DESC, e.started_at DESC) = 1
-            ORDER BY e.started_at, e.exchange_id
-            """
-        )
-    )
-    return data
+    """The turns of the thread an exchange belongs to (see `thread_sql`)."""
+    turns = _dicts(cur.execute(thread_sql(exchange_id)))
+    return ThreadData(int(exchange_id), turns[0]["thread_id"] if turns else None, turns)
 
 
 @dataclass(slots=True)

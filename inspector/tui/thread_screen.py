@@ -1,12 +1,13 @@
-"""A thread: the chain of responses (previous_response_id, or one conversation) as one
-timeline, with tokens and cost per turn and in total."""
+"""A thread, as the threads view reconstructs it (previous_response_id, a conversation, or a
+stateless client resending the conversation), as one timeline: each turn with the input it
+added and its output, tokens and cost per turn and in total."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 import duckdb
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.markdown import Markdown
 from rich.text import Text
 from textual import work
@@ -24,6 +25,7 @@ from .store import Store
 
 COLUMNS = (
     "turn",
+    "via",
     "time",
     "exchange",
     "model",
@@ -92,6 +94,7 @@ class ThreadScreen(Screen[None]):
                 selected = n - 1
             table.add_row(
                 str(n),
+                VIA.get(turn.get("link") or "", ""),
                 fmt.when(turn.get("started_at")),
                 str(turn["exchange_id"]),
                 turn.get("model") or "",
@@ -106,7 +109,7 @@ class ThreadScreen(Screen[None]):
                 ),
                 Text(fmt.cost(total), justify="right"),
                 Text(fmt.ms(turn.get("duration_ms")), justify="right"),
-                fmt.one_line(turn.get("input_text"), 60),
+                cell_text(_last_text(turn.get("inputs")), 60),
             )
         sums = {
             k: sum(t.get(k) or 0 for t in data.turns)
@@ -127,14 +130,47 @@ class ThreadScreen(Screen[None]):
         if not 0 <= index < len(self.turns):
             return
         turn = self.turns[index]
-        parts = [
+        parts: list[RenderableType] = [
             Text(
                 f"▌ turn {index + 1} · exchange {turn['exchange_id']} · {turn['response_id']}",
                 style="bold",
             ),
-            Text("▌ input (last item)", style="bold cyan"),
-            Markdown(turn.get("input_text") or "*(no text)*"),
+            Text("▌ input (what this turn added)", style="bold cyan"),
+            *_items(turn.get("inputs")),
             Text("▌ output", style="bold green"),
-            Markdown(turn.get("output_text") or "*(no text)*"),
+            *_items(turn.get("outputs")),
         ]
         self.query_one("#turn-body", Static).update(Group(*parts))
+
+
+VIA = {"previous_response_id": "prev", "conversation": "conv", "content": "content"}
+
+
+def cell_text(text: str | None, limit: int) -> str:
+    """Text on one line for a table cell: line breaks and runs of spaces become one space."""
+    return fmt.fit(" ".join((text or "").split()), limit).rstrip()
+
+
+def _last_text(items: list[Row] | None) -> str | None:
+    texts = [i.get("text") for i in items or [] if i.get("text")]
+    return texts[-1] if texts else None
+
+
+def _items(items: list[Row] | None) -> list[RenderableType]:
+    """A turn's items: messages as Markdown, tool calls and outputs with their name."""
+    out: list[RenderableType] = []
+    for item in items or []:
+        kind, text = item.get("type") or "message", item.get("text") or ""
+        if kind == "message":
+            out.append(Markdown(text) if text.strip() else Text("(empty)", style="dim"))
+        elif kind == "reasoning":
+            if text.strip():
+                out.append(Text(f"reasoning: {cell_text(text, 200)}", style="dim italic"))
+        elif item.get("name"):
+            out.append(Text(f"{kind} {item['name']}", style="yellow"))
+            out.append(Text(text))
+        else:
+            out.append(Text(kind, style="yellow"))
+            if text:
+                out.append(Text(text))
+    return out or [Text("(no items)", style="dim")]
