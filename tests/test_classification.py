@@ -188,6 +188,20 @@ def test_old_streams_without_sequence_numbers_get_one_finding_for_them() -> None
     assert by_code(parsed, "sequence_missing")  # the ordering check still says so
 
 
+def test_reasoning_sent_back_without_id_is_usual_in_a_request_only() -> None:
+    reasoning = {"type": "reasoning", "encrypted_content": "gAAA", "summary": []}
+    request = {"model": "m", "stream": True, "store": False,
+               "input": ["hi", reasoning, {**reasoning, "encrypted_content": "gBBB"}]}  # fmt: skip
+    sent = parse_exchange(stream_exchange(sse_body(text_stream(["a"])), request=request))
+    (omitted,) = by_code(sent, "field_omitted")
+    assert "ResponseReasoningItem.id" in omitted.message and "(2 times)" in omitted.message
+    assert "real clients" in omitted.message and not by_code(sent, "schema_mismatch")
+    answer = response_obj([{"type": "reasoning", "summary": []}])  # a server's, without id
+    got = parse_exchange(json_exchange("POST", "/responses", 200, answer, {"model": "m"}))
+    (mismatch,) = by_code(got, "schema_mismatch")
+    assert "output.0.id (missing)" in mismatch.message and not by_code(got, "field_omitted")
+
+
 def test_other_missing_fields_stay_warnings() -> None:
     usage = copy.deepcopy(USAGE)
     del usage["total_tokens"]
@@ -259,7 +273,7 @@ def test_the_depth_limit() -> None:
 def test_a_websocket_exchange_counts_every_response(
     recordings_parsed: list[ParsedExchange],
 ) -> None:
-    (parsed,) = [p for p in recordings_parsed if p.endpoint == "responses.websocket"]
+    (parsed,) = [p for p in recordings_parsed if p.exchange.source.endswith("/websocket.har")]
     assert len(parsed.responses_raw) == len(parsed.usages) >= 2
     per_response = [r["usage"]["input_tokens"] + r["usage"]["output_tokens"]
                     for r in parsed.responses_raw]  # fmt: skip

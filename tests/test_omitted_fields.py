@@ -1,8 +1,8 @@
-"""The fields the openai SDK requires but real servers omit, re-derived from the corpus.
+"""The fields the openai SDK requires but real traffic omits, re-derived from the corpus.
 
-`lenient.OMITTED_BY_SERVERS` turns their absence from a schema mismatch (warning) into one
-info finding per exchange; this test derives the list again, by the rule its comment states,
-so that it names exactly what real traffic shows, nothing guessed and nothing left out.
+addon/wire/omitted.py turns their absence from a schema mismatch (warning) into one info
+finding per exchange; this test derives both of its lists again, by the rules its docstring
+states, so that they name exactly what real traffic shows: nothing guessed, nothing left out.
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from addon.wire.lenient import OMITTED_BY_SERVERS, Typed
-from addon.wire.models import type_object
+from addon.wire.lenient import Typed
+from addon.wire.models import type_item, type_object
+from addon.wire.omitted import OMITTED_BY_CLIENTS, OMITTED_BY_SERVERS, SERVER_MIN_PROJECTS
 from addon.wire.result import ParsedExchange
 from addon.wire.stream import type_payload
 
@@ -24,11 +25,12 @@ from .conftest import CORPUS, REPORT
 
 pytestmark = pytest.mark.corpus
 
-MIN_PROJECTS = 3
 # MANIFEST notes that mark a file as made by hand rather than recorded from a server
 SYNTHETIC = re.compile(r"synthetic|hand-written|hand-curated|placeholder|re-serialised SDK", re.I)
 # recorded from a server the recording names (not "inferred", not "no URL in fixture")
 NAMED_HOST = re.compile(r"provider=([\w.<>-]+) \|")
+
+Tally = dict[str, tuple[set[str], set[tuple[str, int]]]]  # field -> (projects, exchanges)
 
 
 def real_sources() -> set[str]:
@@ -52,34 +54,60 @@ def server_payloads(parsed: ParsedExchange) -> Iterator[Typed]:
         yield typed
 
 
-def derive(corpus_parsed: list[ParsedExchange]) -> dict[str, tuple[set[str], int]]:
-    """SDK field -> (projects, exchanges) where it was the only thing missing from a payload."""
+def accepted_input_items(parsed: ParsedExchange) -> Iterator[Typed]:
+    """The input items of a request the server answered successfully, typed."""
+    body = parsed.request.body
+    if parsed.status is None or parsed.status >= 400 or parsed.error is not None:
+        return
+    items = body.get("input") if isinstance(body, dict) else None
+    for item in items if isinstance(items, list) else []:
+        yield type_item(item, "input")
+
+
+def derive(
+    corpus_parsed: list[ParsedExchange], payloads: Callable[[ParsedExchange], Iterator[Typed]]
+) -> Tally:
+    """SDK field -> where it was the only thing missing from an otherwise valid payload."""
     real = real_sources()
-    projects: dict[str, set[str]] = defaultdict(set)
-    exchanges: dict[str, set[tuple[str, int]]] = defaultdict(set)
+    tally: Tally = defaultdict(lambda: (set(), set()))
     for parsed in corpus_parsed:
         source = Path(parsed.exchange.source).relative_to(CORPUS).as_posix()
         if source not in real:
             continue
-        for typed in server_payloads(parsed):
-            # otherwise valid: whatever failed validation is a missing field
-            if not typed.missing or not all(m.endswith("(missing)") for m in typed.mismatches):
+        for typed in payloads(parsed):
+            if typed.mismatches:  # not otherwise valid
                 continue
             for missing in typed.missing:
-                projects[missing.field].add(source.split("/", 1)[0])
-                exchanges[missing.field].add((source, parsed.exchange.index))
-    return {name: (projects[name], len(exchanges[name])) for name in projects}
+                projects, exchanges = tally[missing.field]
+                projects.add(source.split("/", 1)[0])
+                exchanges.add((source, parsed.exchange.index))
+    return tally
 
 
-def test_omitted_by_servers_is_what_the_corpus_shows(corpus_parsed: list[ParsedExchange]) -> None:
-    tally = derive(corpus_parsed)
-    derived = {name for name, (projects, _) in tally.items() if len(projects) >= MIN_PROJECTS}
-    REPORT["fields real servers omit"] = ", ".join(
-        f"{name} {tally[name][1]} exchanges / {len(tally[name][0])} projects"
-        for name in sorted(derived, key=lambda n: -tally[n][1])
+def report(name: str, tally: Tally, derived: set[str]) -> None:
+    REPORT[name] = ", ".join(
+        f"{field} {len(tally[field][1])} exchanges / {len(tally[field][0])} projects"
+        for field in sorted(derived, key=lambda f: (-len(tally[f][1]), f))
     )
-    assert "InputTokensDetails.cache_write_tokens" in derived  # the one every response lacks
+
+
+def test_fields_servers_omit_are_what_the_corpus_shows(corpus_parsed: list[ParsedExchange]) -> None:
+    tally = derive(corpus_parsed, server_payloads)
+    derived = {f for f, (projects, _) in tally.items() if len(projects) >= SERVER_MIN_PROJECTS}
+    report("fields real servers omit", tally, derived)
+    assert "InputTokensDetails.cache_write_tokens" in derived  # every such response lacks it
     assert derived == OMITTED_BY_SERVERS, (
         f"listed but not shown: {sorted(OMITTED_BY_SERVERS - derived)}; "
         f"shown but not listed: {sorted(derived - OMITTED_BY_SERVERS)}"
+    )
+
+
+def test_fields_clients_omit_are_what_the_corpus_shows(corpus_parsed: list[ParsedExchange]) -> None:
+    tally = derive(corpus_parsed, accepted_input_items)
+    derived = set(tally)  # one request the server accepted shows the API does not need it
+    report("fields real clients omit (and servers accept)", tally, derived)
+    assert "ResponseReasoningItem.id" in derived  # as Codex sends reasoning back
+    assert derived == OMITTED_BY_CLIENTS, (
+        f"listed but not shown: {sorted(OMITTED_BY_CLIENTS - derived)}; "
+        f"shown but not listed: {sorted(derived - OMITTED_BY_CLIENTS)}"
     )

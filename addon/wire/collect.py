@@ -1,9 +1,9 @@
 """Collects findings while an exchange is parsed, folding repeats into one finding each.
 
 A stream of 500 deltas that all lack `logprobs` is one schema_mismatch finding with a count,
-not 500. A field real servers leave out (lenient.OMITTED_BY_SERVERS) is one info finding per
-exchange, wherever it was missing: every response of a WebSocket exchange, the terminal event
-and the body of an HTTP one alike.
+not 500. A field real traffic leaves out (addon/wire/omitted.py) is one info finding per
+exchange and path, wherever it was missing: every response of a WebSocket exchange, the
+terminal event and the body of an HTTP one alike.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .findings import Finding, Severity
 from .lenient import Typed
+from .omitted import usually_omitted
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Collector:
         self.unknown_types: Counter[str] = Counter()
         self._mismatch: dict[str, _Group] = {}
         self._unknown: dict[str, _Group] = {}
-        self._omitted: dict[str, _Group] = {}  # by path in the payload
+        self._omitted: dict[str, _Group] = {}  # by side and path in the payload
 
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)
@@ -49,18 +50,23 @@ class Collector:
         """
         if not typed.unknown and not typed.mismatches and not typed.missing:
             return
+        in_request = label.startswith("request")
+        absent: list[str] = []
         for missing in typed.missing:
-            if not missing.omitted_by_servers:
-                continue  # a mismatch, among typed.mismatches
-            group = self._omitted.get(missing.path)
+            if not usually_omitted(missing.field, in_request):
+                absent.append(f"{missing.path} (missing)")
+                continue
+            key = f"{in_request}:{missing.path}"
+            group = self._omitted.get(key)
             if group is None:
-                self._omitted[missing.path] = _Group(
+                who = "clients" if in_request else "servers"
+                self._omitted[key] = _Group(
                     1,
                     Finding(
                         "field_omitted",
                         Severity.INFO,
                         f"{label}: {missing.path} absent ({missing.field}: the openai SDK "
-                        "requires it, real servers leave it out)",
+                        f"requires it, real {who} leave it out)",
                         event_index,
                         sequence_number,
                         path,
@@ -86,7 +92,7 @@ class Collector:
                 )
             else:
                 group.count += 1
-        if typed.mismatches:
+        if typed.mismatches or absent:
             group = self._mismatch.get(label)
             if group is None:
                 group = self._mismatch[label] = _Group(
@@ -96,7 +102,7 @@ class Collector:
                     ),
                 )
             group.count += 1
-            group.fields.update(dict.fromkeys(typed.mismatches))
+            group.fields.update(dict.fromkeys(typed.mismatches + absent))
 
     def finish(self) -> list[Finding]:
         out = list(self.findings)

@@ -26,44 +26,12 @@ class Unknown(BaseModel):
     type: str | None = None
 
 
-# Fields the openai SDK declares required that real servers leave out, as "Class.field" (the
-# SDK class that declares the field). Derived from the shared corpus of real traffic, and
-# re-derived by tests/test_omitted_fields.py so the list stays honest: every server payload
-# (stream event, response body) of the corpus files recorded from a named host and not marked
-# synthetic or hand-written in MANIFEST.tsv was typed; a field is listed when it was the only
-# thing missing from otherwise valid payloads in the recordings of at least 3 independent
-# projects. Counts when derived (exchanges / projects): cache_write_tokens 1296 / 15, from
-# every server that does not send it; logprobs 8 / 4 and sequence_number 6-8 / 3, from 2025
-# servers. Their absence is no mismatch: one info finding per exchange and path
-# (`field_omitted`).
-OMITTED_BY_SERVERS: frozenset[str] = frozenset(
-    {
-        "InputTokensDetails.cache_write_tokens",
-        "ResponseTextDeltaEvent.logprobs",
-        "ResponseTextDoneEvent.logprobs",
-        "ResponseCreatedEvent.sequence_number",
-        "ResponseInProgressEvent.sequence_number",
-        "ResponseOutputItemAddedEvent.sequence_number",
-        "ResponseOutputItemDoneEvent.sequence_number",
-        "ResponseContentPartAddedEvent.sequence_number",
-        "ResponseContentPartDoneEvent.sequence_number",
-        "ResponseTextDeltaEvent.sequence_number",
-        "ResponseTextDoneEvent.sequence_number",
-        "ResponseCompletedEvent.sequence_number",
-    }
-)
-
-
 @dataclass(frozen=True, slots=True)
 class Missing:
     """A required field absent from an object that is otherwise valid."""
 
     path: str  # where, in the payload: usage.input_tokens_details.cache_write_tokens
     field: str  # which SDK field: InputTokensDetails.cache_write_tokens
-
-    @property
-    def omitted_by_servers(self) -> bool:
-        return self.field in OMITTED_BY_SERVERS
 
     def under(self, prefix: str) -> Missing:
         return Missing(f"{prefix}.{self.path}", self.field)
@@ -74,12 +42,12 @@ class Typed:
     """A model plus what went wrong building it."""
 
     model: BaseModel
-    # "path (error)" for each field that failed strict validation (not those in
-    # OMITTED_BY_SERVERS)
+    # "path (error)" for each field that failed strict validation, except required fields
+    # absent from objects otherwise valid: those are in `missing` (whether such an absence
+    # is usual is the collector's call, by addon/wire/omitted.py)
     mismatches: list[str]
     # unrecognised `type`s, nested ones included
     unknown: list[str] = dataclass_field(default_factory=list)
-    # required fields absent from otherwise valid objects, OMITTED_BY_SERVERS ones included
     missing: list[Missing] = dataclass_field(default_factory=list)
 
     def again(self, model: BaseModel | None = None) -> Typed:
@@ -237,11 +205,9 @@ def build(cls: type[BaseModel], data: Any) -> Typed:
 
 
 def _missing_only(cls: type[BaseModel], model: BaseModel, names: Iterable[str]) -> Typed:
-    """A model valid but for absent required fields; those servers omit are no mismatch."""
+    """A model valid but for absent required fields."""
     owner = _RELAXED.get(cls, (cls,))[0].__name__  # the SDK's class, not a relaxed subclass
-    missing = [Missing(name, f"{owner}.{name}") for name in sorted(names)]
-    mismatches = [f"{m.path} (missing)" for m in missing if not m.omitted_by_servers]
-    return Typed(model, mismatches, [], missing)
+    return Typed(model, [], [], [Missing(name, f"{owner}.{name}") for name in sorted(names)])
 
 
 def build_nested(cls: type[BaseModel], data: dict[str, Any], nested: dict[str, Any]) -> Typed:
