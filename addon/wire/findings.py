@@ -20,7 +20,7 @@ class Severity(StrEnum):
 # Every code a finding can have, with what it means (README and `respdeck check` list these).
 CODES: dict[str, str] = {
     "schema_mismatch": "a payload failed openai's strict validation; built leniently",
-    "field_omitted": "a field the openai SDK calls required that real servers leave out",
+    "field_omitted": "a field the openai SDK calls required that real traffic leaves out",
     "unknown_type": "an event or item type that no openai model knows; kept raw",
     "json_invalid": "a body or SSE data payload that is not valid JSON",
     "sequence_gap": "sequence_number skipped values",
