@@ -21,11 +21,15 @@ GROUPS = {
 }
 
 
+def _since_sql(since: date | None) -> str:
+    # a literal, not a parameter: over a live server the query is sent whole, as text
+    return f"timezone('UTC', u.started_at) >= DATE '{since.isoformat()}'" if since else "true"
+
+
 def usage_sql(by: str, since: date | None) -> str:
     """The usage query, grouped by `by`, with a TOTAL row last."""
     join = "LEFT JOIN threads t USING (response_id)" if by == "thread" else ""
-    # a literal, not a parameter: over a live server the query is sent whole, as text
-    where = f"WHERE timezone('UTC', u.started_at) >= DATE '{since.isoformat()}'" if since else ""
+    where = f"WHERE {_since_sql(since)}"
     order = "1" if by == "day" else "cost_usd DESC NULLS LAST, 1"
     query = f"""
         SELECT {GROUPS[by]} AS {by}, count(*) AS responses,
@@ -41,6 +45,30 @@ def usage_sql(by: str, since: date | None) -> str:
     return query
 
 
+def unpriced_sql(since: date | None) -> str:
+    """Responses with tokens but no cost, by model (and tier, when it is not the default one),
+    with a last row counting all responses with tokens."""
+    label = (
+        "coalesce(u.model, '(unknown)') || CASE WHEN coalesce(u.service_tier, 'default') "
+        "IN ('default', 'auto') THEN '' ELSE ' (' || u.service_tier || ')' END"
+    )
+    return f"""
+        SELECT {label} AS model, count(*) FILTER (WHERE u.cost_usd IS NULL) AS unpriced,
+               count(*) AS responses
+        FROM usage u WHERE u.input_tokens IS NOT NULL AND {_since_sql(since)}
+        GROUP BY ROLLUP ({label})
+        ORDER BY GROUPING({label}), unpriced DESC, 1
+    """
+
+
+def unpriced_line(rows: list[tuple[str, int, int]]) -> str:
+    """``(unpriced: 3 of 40 responses: gpt-x 2, gpt-y (flex) 1)``, the models worst first; in
+    parentheses, like the row count above it, so that readers of the table skip it."""
+    *models, (_, unpriced, responses) = rows or [(None, 0, 0)]
+    named = ", ".join(f"{model} {n}" for model, n, _ in models if n)
+    return f"(unpriced: {unpriced} of {responses} responses{': ' + named if named else ''})"
+
+
 @click.command()
 @click.option("--by", "by", type=click.Choice(sorted(GROUPS)), default="model", show_default=True)
 @click.option(
@@ -52,17 +80,20 @@ def usage_sql(by: str, since: date | None) -> str:
 def usage(by: str, since: object, db: Path | None) -> None:
     """Tokens and cost (USD) by model, day, key or thread, with a total.
 
-    Cost is NULL ("unpriced") for a model without a price, never a guess.
+    Cost comes from genai-prices' bundled price list, or your $RESPDECK_PRICES file. It is
+    NULL ("unpriced") for a model neither prices, or a service tier without a rate of its
+    own then, never a guess; the last line counts those responses and names their models.
     """
     try:
         conn = open_for_read(db_path(db))
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
-    query = usage_sql(by, since.date() if since else None)  # type: ignore[attr-defined]
+    day = since.date() if since else None  # type: ignore[attr-defined]
     try:
-        result = read_query(conn, query)
+        result = read_query(conn, usage_sql(by, day))
         names = [d[0] for d in result.description or []]
         rows = [list(r) for r in result.fetchall()]
+        unpriced = read_query(conn, unpriced_sql(day)).fetchall()
     except duckdb.Error as exc:
         raise click.ClickException(str(exc).splitlines()[0]) from exc
     finally:
@@ -70,3 +101,4 @@ def usage(by: str, since: object, db: Path | None) -> None:
     if rows:
         rows[-1][0] = "TOTAL"
     click.echo(format_table(names, [tuple(r) for r in rows]))
+    click.echo(unpriced_line(unpriced))

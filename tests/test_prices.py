@@ -1,36 +1,29 @@
-"""The price list and the SQL that picks a price and computes cost, run through real DuckDB."""
+"""Prices in the store: the library's rows, the user's file, and the cost the usage view gives,
+through real DuckDB databases. Each crafted case is checked by hand and against calc_price."""
 
 from __future__ import annotations
 
-import csv
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from addon.store.prices import (
-    COLUMNS,
-    PRICE_MATCH_SQL,
-    PRICES_CSV,
-    PriceFileError,
-    cost_usd_sql,
-    load_prices,
-    price_join_sql,
-    read_price_file,
-)
+from addon.store.migrations import migrate
+from addon.store.price_file import COLUMNS, PriceFileError, read_price_file
+from addon.store.price_library import library_version
+from addon.store.prices import load_prices, price_join_sql, refresh_library
+from tests.price_oracle import Billed, close, library_cost
 
-DDL = """CREATE TABLE prices (model VARCHAR NOT NULL, effective_date DATE NOT NULL,
-    input_usd_per_1m DOUBLE, cached_input_usd_per_1m DOUBLE, output_usd_per_1m DOUBLE,
-    source VARCHAR, source_date DATE, origin VARCHAR NOT NULL)"""
 HEADER = ",".join(COLUMNS)
 SRC = "https://example.test/pricing"
+NOV = "2026-11-01 12:00:00+00"  # after 2026-10-12, when the library's flex/priority rates start
 
 
 @pytest.fixture
 def conn() -> duckdb.DuckDBPyConnection:
     c = duckdb.connect(":memory:")
-    c.execute(DDL)
+    migrate(c)
     # Dates are taken in UTC whatever the session zone; a far-off zone proves it.
     c.execute("SET TimeZone = 'Pacific/Kiritimati'")
     return c
@@ -42,83 +35,251 @@ def write(tmp_path: Path, *lines: str, name: str = "mine.csv") -> Path:
     return path
 
 
-def only_user(conn: duckdb.DuckDBPyConnection, tmp_path: Path, *rows: str) -> None:
-    """Load a user file, then drop the shipped rows so matching sees just the test's rows."""
-    load_prices(conn, write(tmp_path, HEADER, *rows))
-    conn.execute("DELETE FROM prices WHERE origin = 'shipped'")
+def respond(
+    conn: duckdb.DuckDBPyConnection,
+    model: str | None,
+    tokens: tuple[int | None, int | None, int | None] = (1000, 0, 100),
+    *,
+    at: str | None = NOV,
+    host: str | None = "api.openai.com",
+    tier: str | None = "default",
+    reasoning: int | None = 0,
+    cache_write: int | None = None,
+) -> int:
+    """Store one response the way the writer would (exchange + response row); its id."""
+    (n,) = conn.execute("SELECT count(*) + 1 FROM exchanges").fetchone() or (1,)
+    conn.execute(
+        "INSERT INTO exchanges (exchange_id, capture_id, position, started_at, endpoint, method, "
+        "host, path, streamed, aborted, partial, model) VALUES "
+        "(?, 1, ?, ?, 'responses.create', 'POST', ?, '/v1/responses', false, false, false, ?)",
+        [n, n, at, host, model],
+    )
+    conn.execute(
+        "INSERT INTO responses (exchange_id, response_id, object, status, service_tier, model, "
+        "input_tokens, cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens) "
+        "VALUES (?, ?, 'response', 'completed', ?, ?, ?, ?, ?, ?, ?)",
+        [n, f"resp_{n}", tier, model, tokens[0], tokens[1], cache_write, tokens[2], reasoning],
+    )
+    return int(n)
+
+
+def usage_row(conn: duckdb.DuckDBPyConnection, exchange_id: int) -> dict[str, object]:
+    cur = conn.execute("SELECT * FROM usage WHERE exchange_id = ?", [exchange_id])
+    rows = cur.fetchall()
+    assert len(rows) == 1
+    return dict(zip([d[0] for d in cur.description or []], rows[0], strict=True))
+
+
+def cost(conn: duckdb.DuckDBPyConnection, exchange_id: int) -> float | None:
+    """The usage view's cost, after checking it is what the library itself says."""
+    row = usage_row(conn, exchange_id)
+    if row["price_origin"] != "user":
+        assert close(row["cost_usd"], library_cost(Billed.of(row))), row  # type: ignore[arg-type]
+    return row["cost_usd"]  # type: ignore[return-value]
+
+
+def priced(conn: duckdb.DuckDBPyConnection, user_file: Path | None = None) -> None:
+    """What an open for writing does: the user's file, and the library for every model seen."""
+    load_prices(conn, user_file)
+
+
+# -- the library's prices, through the usage view --------------------------------------------
+
+
+def test_cached_input_is_billed_once_at_the_cached_rate(conn: duckdb.DuckDBPyConnection) -> None:
+    e = respond(conn, "gpt-4.1-mini-2025-04-14", (1318, 1152, 87), at="2026-02-24 13:08:20+00")
+    priced(conn)
+    assert cost(conn, e) == pytest.approx((166 * 0.40 + 1152 * 0.10 + 87 * 1.60) / 1e6)
+
+
+def test_reasoning_tokens_are_part_of_output(conn: duckdb.DuckDBPyConnection) -> None:
+    e = respond(conn, "gpt-5-mini-2025-08-07", (1000, 0, 1000), reasoning=800)
+    priced(conn)
+    assert cost(conn, e) == pytest.approx((1000 * 0.25 + 1000 * 2.00) / 1e6)
+
+
+def test_cache_write_tokens_at_their_own_rate(conn: duckdb.DuckDBPyConnection) -> None:
+    e = respond(conn, "gpt-5.6-sol", (10_000, 2_000, 100), cache_write=3_000)
+    priced(conn)
+    assert cost(conn, e) == pytest.approx((5_000 * 4 + 2_000 * 0.4 + 3_000 * 5 + 100 * 20) / 1e6)
+
+
+def test_service_tiers(conn: duckdb.DuckDBPyConnection) -> None:
+    tokens = (10_000, 8_000, 1_000)
+    flex = respond(conn, "gpt-5-2025-08-07", tokens, tier="flex")
+    priority = respond(conn, "gpt-5-2025-08-07", tokens, tier="priority")
+    default = respond(conn, "gpt-5-2025-08-07", tokens, tier="default")
+    auto = respond(conn, "gpt-5-2025-08-07", tokens, tier="auto")  # a request setting
+    untold = respond(conn, "gpt-5-2025-08-07", tokens, tier=None)
+    early_flex = respond(conn, "gpt-5-2025-08-07", tokens, tier="flex", at="2026-09-01 00:00:00+00")
+    scale = respond(conn, "gpt-5-2025-08-07", tokens, tier="scale")
+    azure_flex = respond(conn, "gpt-5", tokens, tier="flex", host="r.openai.azure.com")
+    priced(conn)
+    standard = (2_000 * 1.25 + 8_000 * 0.125 + 1_000 * 10) / 1e6
+    assert cost(conn, flex) == pytest.approx(standard / 2)
+    assert cost(conn, priority) == pytest.approx(standard * 2)
+    assert cost(conn, default) == cost(conn, auto) == cost(conn, untold) == pytest.approx(standard)
+    # no rate of the library's own for that tier then: unpriced, not billed as default
+    assert cost(conn, early_flex) is None
+    assert cost(conn, scale) is None
+    assert cost(conn, azure_flex) is None
+
+
+def test_long_context_tier_applies_to_every_token(conn: duckdb.DuckDBPyConnection) -> None:
+    below = respond(conn, "gpt-5.4-2026-03-05", (272_000, 0, 1_000))
+    above = respond(conn, "gpt-5.4-2026-03-05", (272_001, 1, 1_000))
+    priced(conn)
+    assert cost(conn, below) == pytest.approx((272_000 * 2.5 + 1_000 * 15) / 1e6)
+    assert cost(conn, above) == pytest.approx((272_000 * 5 + 1 * 0.5 + 1_000 * 22.5) / 1e6)
+
+
+def test_price_in_force_on_the_day_and_hour(conn: duckdb.DuckDBPyConnection) -> None:
+    tokens = (1_000_000, 0, 1_000_000)
+    v4 = "deepseek-v4-flash"
+    launch = respond(conn, v4, tokens, at="2026-08-16 23:59:59+00", host="api.deepseek.com")
+    raised = respond(conn, v4, tokens, at="2026-08-17 12:00:00+00", host="api.deepseek.com")
+    cut = respond(conn, v4, tokens, at="2026-09-10 12:00:00+00", host="api.deepseek.com")
+    peak = respond(conn, v4, tokens, at="2026-09-10 02:30:00+00", host="api.deepseek.com")
+    priced(conn)
+    assert cost(conn, launch) == pytest.approx(0.14 + 0.28)
+    assert cost(conn, raised) == pytest.approx(0.22 + 0.66)
+    assert cost(conn, cut) == pytest.approx(0.15 + 0.60)
+    assert cost(conn, peak) == pytest.approx(0.30 + 1.20)  # 01:00-04:00 UTC
+
+
+def test_provider_follows_the_host(conn: duckdb.DuckDBPyConnection) -> None:
+    xai = respond(conn, "grok-4.3", host="api.x.ai")
+    local = respond(conn, "grok-4.3", host="127.0.0.1:9000")  # no provider's host: by name
+    misnamed = respond(conn, "grok-4.3", host="api.openai.com")  # OpenAI has no grok
+    priced(conn)
+    assert cost(conn, xai) == cost(conn, local) == pytest.approx((1000 * 1.25 + 100 * 2.5) / 1e6)
+    assert usage_row(conn, xai)["provider"] == "x-ai"
+    assert cost(conn, misnamed) is None
+
+
+def test_unknown_model_and_missing_counts_are_null(conn: duckdb.DuckDBPyConnection) -> None:
+    unknown = respond(conn, "gpt-99-imaginary")
+    nameless = respond(conn, None)
+    no_usage = respond(conn, "gpt-5", (None, None, None))
+    contradictory = respond(conn, "gpt-5", (100, 200, 10))  # more cached than input
+    priced(conn)
+    for e in (unknown, nameless, no_usage, contradictory):
+        assert cost(conn, e) is None
+    matches = conn.execute("SELECT model, library_model FROM price_matches ORDER BY 1").fetchall()
+    assert matches == [("gpt-5", "gpt-5"), ("gpt-99-imaginary", None)]
+
+
+def test_no_response_meets_two_price_rows(conn: duckdb.DuckDBPyConnection) -> None:
+    for tier in ("default", "flex", "priority", None):
+        for at in ("2026-01-01 00:00:00+00", NOV, None):
+            respond(conn, "gpt-5.4-2026-03-05", (300_000, 0, 10), tier=tier, at=at)
+            respond(conn, "deepseek-v4-flash", host="api.deepseek.com", tier=tier, at=at)
+    priced(conn)
+    assert conn.execute("SELECT count(*) FROM usage").fetchone() == (24,)
+    # default and untold tiers always (12); flex and priority for gpt-5.4 from 2026-10-12 (4)
+    assert conn.execute("SELECT count(cost_usd) FROM usage").fetchone() == (16,)
+
+
+# -- keeping the library's rows up to date ---------------------------------------------------
+
+
+def test_rows_carry_the_library_version_and_a_new_version_refreshes(
+    conn: duckdb.DuckDBPyConnection,
+) -> None:
+    e = respond(conn, "gpt-5-2025-08-07")
+    priced(conn)
+    versions = conn.execute("SELECT DISTINCT library_version FROM prices").fetchall()
+    assert versions == [(library_version(),)]
+    right = cost(conn, e)
+    # rows made by another version, and since changed there: the next open replaces them
+    conn.execute("UPDATE prices SET input_usd_per_1m = 99, library_version = '0.0.1'")
+    conn.execute("UPDATE price_matches SET library_version = '0.0.1'")
+    assert cost_unchecked(conn, e) != right
+    priced(conn)
+    assert cost(conn, e) == right
+    assert conn.execute("SELECT DISTINCT library_version FROM price_matches").fetchall() == [
+        (library_version(),)
+    ]
+
+
+def cost_unchecked(conn: duckdb.DuckDBPyConnection, exchange_id: int) -> float | None:
+    return usage_row(conn, exchange_id)["cost_usd"]  # type: ignore[return-value]
+
+
+def test_the_same_version_is_not_asked_again_but_reindex_asks_again(
+    conn: duckdb.DuckDBPyConnection,
+) -> None:
+    e = respond(conn, "gpt-5-2025-08-07")
+    priced(conn)
+    right = cost(conn, e)
+    conn.execute("UPDATE prices SET input_usd_per_1m = 99")
+    priced(conn)
+    assert cost_unchecked(conn, e) != right  # nothing new to ask: rows kept as they are
+    rows = refresh_library(conn)
+    assert cost(conn, e) == right
+    assert rows == conn.execute("SELECT count(*) FROM prices").fetchone()[0]  # type: ignore[index]
+
+
+# -- the user's price file -------------------------------------------------------------------
+
+
+def test_user_rows_override_the_library(conn: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    library = respond(conn, "gpt-5-2025-08-07", (1_000_000, 0, 0))
+    before = respond(conn, "gpt-5-2025-08-07", (1_000_000, 0, 0), at="2025-06-01 00:00:00+00")
+    mine = respond(conn, "my-finetune", (1_000_000, 0, 1_000_000))
+    flex = respond(conn, "gpt-5-2025-08-07", (1_000_000, 0, 0), tier="flex")
+    user = write(
+        tmp_path,
+        f"{HEADER},service_tier",
+        f"gpt-5*,2025-08-07,9,0.9,90,{SRC},2026-11-01,",
+        "my-finetune,2025-01-01,1,,2,,,",
+    )
+    priced(conn, user)
+    assert cost(conn, library) == pytest.approx(9.0)
+    assert usage_row(conn, library)["price_origin"] == "user"
+    assert cost(conn, before) == pytest.approx(1.25)  # the user's row is not in force yet
+    assert cost(conn, mine) == pytest.approx(3.0)  # a model the library does not know
+    assert cost(conn, flex) == pytest.approx(0.625)  # the user priced the default tier only
+    # a tier of its own, and back to the library once the file is gone
+    priced(conn, write(tmp_path, f"{HEADER},service_tier", "gpt-5*,2025-08-07,7,,70,,,flex"))
+    assert cost(conn, flex) == pytest.approx(7.0)
+    priced(conn)
+    assert cost(conn, library) == pytest.approx(1.25)
+    assert cost(conn, mine) is None
+    assert conn.execute("SELECT count(*) FROM prices WHERE origin = 'user'").fetchone() == (0,)
+
+
+def test_user_cache_write_rate(conn: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    e = respond(conn, "mine", (1000, 100, 10), cache_write=200)
+    priced(conn, write(tmp_path, f"{HEADER},cache_write_usd_per_1m", "mine,2025-01-01,1,0.5,4,,,3"))
+    assert cost(conn, e) == pytest.approx((700 * 1 + 100 * 0.5 + 200 * 3 + 10 * 4) / 1e6)
 
 
 def pick(conn: duckdb.DuckDBPyConnection, model: str | None, at: str | None) -> tuple:
-    """(price_model, price_effective_date, input_usd_per_1m) chosen for one row, NULLs if none."""
+    """(price_model, price_effective_date, input_usd_per_1m) price_join_sql picks, or NULLs."""
     sql = f"""
         WITH u AS (SELECT ?::VARCHAR AS model, ?::TIMESTAMPTZ AS started_at)
         SELECT pr.price_model, pr.price_effective_date, pr.input_usd_per_1m
-        FROM u LEFT JOIN LATERAL ({PRICE_MATCH_SQL}) pr ON true
+        FROM u LEFT JOIN LATERAL ({price_join_sql("u.model", "u.started_at")}) pr ON true
     """
     row = conn.execute(sql, [model, at]).fetchone()
     assert row is not None  # a LEFT JOIN always yields the row
     return row
 
 
-def cost(
-    conn: duckdb.DuckDBPyConnection,
-    model: str,
-    tokens: tuple[int | None, int | None, int | None],
-    at: str | None = "2025-09-01 12:00:00+00",
-) -> float | None:
-    sql = f"""
-        WITH u AS (SELECT ?::VARCHAR AS model, ?::TIMESTAMPTZ AS started_at,
-                          ?::BIGINT AS input_tokens, ?::BIGINT AS cached_tokens,
-                          ?::BIGINT AS output_tokens)
-        SELECT {cost_usd_sql("u.input_tokens", "u.cached_tokens", "u.output_tokens", "pr")}
-        FROM u LEFT JOIN LATERAL ({price_join_sql("u.model", "u.started_at")}) pr ON true
-    """
-    (value,) = conn.execute(sql, [model, at, *tokens]).fetchone() or (None,)
-    return value
-
-
-def test_shipped_csv_parses_with_sources_and_dates() -> None:
-    with PRICES_CSV.open(newline="", encoding="utf-8") as f:
-        assert next(csv.reader(f)) == list(COLUMNS)
-    rows = read_price_file(PRICES_CSV)
-    assert len(rows) >= 40
-    for row in rows:
-        assert row.source and row.source.startswith("https://"), row
-        assert row.source_date is not None and row.source_date <= date.today(), row
-        assert row.effective_date <= row.source_date, row
-        assert row.input_usd_per_1m > 0 and row.output_usd_per_1m > 0, row
-        if row.cached_input_usd_per_1m is not None:
-            assert row.cached_input_usd_per_1m < row.input_usd_per_1m, row
-    models = {r.model for r in rows}
-    for family in ("gpt-4o", "gpt-4.1-mini", "o3", "o4-mini", "gpt-5", "gpt-5.1-codex"):
-        assert family in models
-
-
-def test_load_shipped_marks_origin(conn: duckdb.DuckDBPyConnection) -> None:
-    n = load_prices(conn)
-    assert n == len(read_price_file(PRICES_CSV))
-    assert conn.execute("SELECT DISTINCT origin FROM prices").fetchall() == [("shipped",)]
-    assert load_prices(conn) == n  # a reload replaces, it does not append
-
-
-def test_shipped_o3_price_cut(conn: duckdb.DuckDBPyConnection) -> None:
-    load_prices(conn)
-    assert pick(conn, "o3-2025-04-16", "2025-05-01 00:00:00+00")[2] == 10.0
-    assert pick(conn, "o3-2025-04-16", "2025-06-10 00:00:00+00")[2] == 2.0
-    assert pick(conn, "o3", None)[2] == 2.0
-    assert pick(conn, "o3-2025-04-16", "2025-04-15 23:59:59+00")[0] is None  # before launch
-
-
 def test_exact_beats_prefix_and_longest_prefix_wins(
     conn: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    only_user(
+    priced(
         conn,
-        tmp_path,
-        f"gpt-4o*,2024-01-01,1,,1,{SRC},",
-        f"gpt-4o-mini*,2024-01-01,2,,2,{SRC},",
-        f"gpt-4o-mini-2024-07-18,2024-01-01,3,,3,{SRC},",
-        f"gpt-4o-mini-2024-07-18*,2024-01-01,4,,4,{SRC},",
+        write(
+            tmp_path,
+            HEADER,
+            f"gpt-4o*,2024-01-01,1,,1,{SRC},",
+            f"gpt-4o-mini*,2024-01-01,2,,2,{SRC},",
+            f"gpt-4o-mini-2024-07-18,2024-01-01,3,,3,{SRC},",
+            f"gpt-4o-mini-2024-07-18*,2024-01-01,4,,4,{SRC},",
+        ),
     )
     at = "2025-01-01 00:00:00+00"
     assert pick(conn, "gpt-4o-2024-08-06", at)[0] == "gpt-4o*"
@@ -132,19 +293,22 @@ def test_exact_beats_prefix_and_longest_prefix_wins(
 def test_prefix_star_is_not_a_wildcard_elsewhere(
     conn: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    only_user(conn, tmp_path, f"o3,2025-01-01,1,,1,{SRC},", f"o_*,2025-01-01,2,,2,{SRC},")
+    priced(conn, write(tmp_path, HEADER, f"o3,2025-01-01,1,,1,{SRC},", "o_*,2025-01-01,2,,2,,"))
     at = "2025-07-01 00:00:00+00"
     assert pick(conn, "o3-mini", at)[0] is None  # exact o3 is not a prefix; _ is literal
     assert pick(conn, "o_x", at)[0] == "o_*"
 
 
 def test_effective_dates(conn: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    only_user(
+    priced(
         conn,
-        tmp_path,
-        f"m1,2025-01-01,10,,10,{SRC},",
-        f"m1,2025-06-10,2,,2,{SRC},",
-        f"m*,2025-03-01,7,,7,{SRC},",
+        write(
+            tmp_path,
+            HEADER,
+            f"m1,2025-01-01,10,,10,{SRC},",
+            f"m1,2025-06-10,2,,2,{SRC},",
+            f"m*,2025-03-01,7,,7,{SRC},",
+        ),
     )
     assert pick(conn, "m1", "2024-12-31 23:59:59+00")[0] is None
     assert pick(conn, "m1", "2025-06-09 23:59:59+00")[1:] == (date(2025, 1, 1), 10.0)
@@ -156,23 +320,15 @@ def test_effective_dates(conn: duckdb.DuckDBPyConnection, tmp_path: Path) -> Non
     assert pick(conn, "m2", "2025-03-01 00:00:00+00")[0] == "m*"
 
 
-def test_user_row_overrides_shipped(conn: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    shipped = len(read_price_file(PRICES_CSV))
-    user = write(
-        tmp_path,
-        HEADER,
-        f"gpt-5,2025-08-07,9,0.9,90,{SRC},2025-12-01",  # same key as a shipped row
-        "my-model,2025-01-01,1,,2,,",  # a new model, no source
-    )
-    assert load_prices(conn, user) == shipped + 1
-    rows = conn.execute(
-        "SELECT origin, input_usd_per_1m FROM prices "
-        "WHERE model = 'gpt-5' AND effective_date = '2025-08-07'"
-    ).fetchall()
-    assert rows == [("user", 9.0)]
-    assert pick(conn, "gpt-5", "2025-09-01 00:00:00+00")[2] == 9.0
-    assert pick(conn, "gpt-5-2025-08-07", "2025-09-01 00:00:00+00")[2] == 1.25
-    assert pick(conn, "my-model", None)[2] == 1.0
+def test_price_join_finds_library_rows_for_a_detail(conn: duckdb.DuckDBPyConnection) -> None:
+    respond(conn, "gpt-5.4-2026-03-05")
+    respond(conn, "o3-2025-04-16")
+    priced(conn)
+    # the default tier's first band, whatever other tiers and bands the model has
+    assert pick(conn, "gpt-5.4-2026-03-05", NOV)[0::2] == ("gpt-5.4-2026-03-05", 2.5)
+    assert pick(conn, "o3-2025-04-16", "2025-05-01 00:00:00+00")[2] == 10.0
+    assert pick(conn, "o3-2025-04-16", "2025-06-10 00:00:00+00")[2] == 2.0
+    assert pick(conn, "o3-2025-04-16", None)[2] == 2.0
 
 
 def test_user_file_with_bom_and_extra_columns(
@@ -180,7 +336,7 @@ def test_user_file_with_bom_and_extra_columns(
 ) -> None:
     path = tmp_path / "excel.csv"
     path.write_text(f"\ufeff{HEADER},note\r\nx,2025-01-01,1,,2,,,hi\r\n", encoding="utf-8")
-    assert load_prices(conn, path) == len(read_price_file(PRICES_CSV)) + 1
+    assert load_prices(conn, path) == 1
 
 
 @pytest.mark.parametrize(
@@ -202,13 +358,19 @@ def test_user_file_with_bom_and_extra_columns(
         ([HEADER, "a,2025-01-01,1,,2,,,extra"], 2, "more fields"),
         ([HEADER, "a,2025-01-01,1,,2,,", "a,2025-01-01,3,,4,,"], 3, "already priced on line 2"),
         ([HEADER, 'a,2025-01-01,1,,2,"multi\nline",', "b,x,1,,2,,"], 4, "'x' is not a date"),
+        ([f"{HEADER},service_tier", "a,2025-01-01,1,,2,,,auto"], 2, "auto is what a request"),
+        (
+            [f"{HEADER},service_tier", "a,2025-01-01,1,,2,,,flex", "a,2025-01-01,1,,2,,,flex"],
+            3,
+            "a 2025-01-01 (flex) is already priced on line 2",
+        ),
+        ([f"{HEADER},cache_write_usd_per_1m", "a,2025-01-01,1,,2,,,x"], 2, "'x' is not a number"),
     ],
 )
 def test_malformed_user_file(
     conn: duckdb.DuckDBPyConnection, tmp_path: Path, lines: list[str], line: int, problem: str
 ) -> None:
-    load_prices(conn)
-    before = conn.execute("SELECT count(*) FROM prices").fetchone()
+    load_prices(conn, write(tmp_path, HEADER, "kept,2025-01-01,1,,2,,", name="good.csv"))
     path = write(tmp_path, *lines)
     with pytest.raises(PriceFileError) as info:
         load_prices(conn, path)
@@ -217,7 +379,16 @@ def test_malformed_user_file(
     assert message.startswith(f"{path}:{line}: "), message
     assert problem in message
     # Checked before writing: the table is as it was.
-    assert conn.execute("SELECT count(*) FROM prices").fetchone() == before
+    assert conn.execute("SELECT model FROM prices").fetchall() == [("kept",)]
+
+
+def test_a_tier_column_and_the_same_day_in_two_tiers(tmp_path: Path) -> None:
+    rows = read_price_file(
+        write(
+            tmp_path, f"{HEADER},service_tier", "a,2025-01-01,1,,2,,,", "a,2025-01-01,1,,2,,,flex"
+        )
+    )
+    assert [r.service_tier for r in rows] == ["default", "flex"]
 
 
 def test_unreadable_user_file(conn: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
@@ -231,59 +402,11 @@ def test_unreadable_user_file(conn: duckdb.DuckDBPyConnection, tmp_path: Path) -
         load_prices(conn, binary)
 
 
-def test_failed_write_rolls_back(conn: duckdb.DuckDBPyConnection) -> None:
-    load_prices(conn)
+def test_failed_write_rolls_back(conn: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    respond(conn, "gpt-5")
+    user = write(tmp_path, HEADER, "kept,2025-01-01,1,,2,,")
+    before = load_prices(conn, user)
     conn.execute("ALTER TABLE prices DROP COLUMN source")  # now the INSERT cannot fit
     with pytest.raises(duckdb.Error):
-        load_prices(conn)
-    assert conn.execute("SELECT count(*) FROM prices").fetchone() == (
-        len(read_price_file(PRICES_CSV)),
-    )
-
-
-def test_cost_arithmetic(conn: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
-    only_user(
-        conn,
-        tmp_path,
-        f"cached-model,2025-01-01,2.00,0.50,8.00,{SRC},",
-        f"no-cache-model,2025-01-01,3.00,,12.00,{SRC},",
-    )
-    # 1000 input of which 400 cached, 500 output of which (say) 300 reasoning.
-    expected = (600 * 2.00 + 400 * 0.50 + 500 * 8.00) / 1e6
-    assert cost(conn, "cached-model", (1000, 400, 500)) == pytest.approx(expected)
-    # No cached price: cached tokens are billed at the input rate, once.
-    assert cost(conn, "no-cache-model", (1000, 400, 500)) == pytest.approx(
-        (1000 * 3.00 + 500 * 12.00) / 1e6
-    )
-    # Unknown cached count means none were cached.
-    assert cost(conn, "cached-model", (1000, None, 0)) == pytest.approx(1000 * 2.00 / 1e6)
-    assert cost(conn, "cached-model", (0, 0, 0)) == 0.0
-    # No price, or no token counts: NULL, never 0.
-    assert cost(conn, "unknown-model", (1000, 0, 500)) is None
-    assert cost(conn, "cached-model", (1000, 0, 500), at="2024-06-01 00:00:00+00") is None
-    assert cost(conn, "cached-model", (None, None, None)) is None
-    assert cost(conn, "cached-model", (1000, 0, None)) is None
-
-
-def test_cost_with_shipped_prices(conn: duckdb.DuckDBPyConnection) -> None:
-    load_prices(conn)
-    assert cost(conn, "gpt-5-2025-08-07", (10_000, 8_000, 1_000)) == pytest.approx(
-        (2_000 * 1.25 + 8_000 * 0.125 + 1_000 * 10.00) / 1e6
-    )
-    assert cost(conn, "o3-pro", (1_000_000, 0, 1_000_000)) == pytest.approx(20.0 + 80.0)
-
-
-def test_fragments_in_a_view(conn: duckdb.DuckDBPyConnection) -> None:
-    """How the store uses them: a view over responses, joined on a LATERAL price row."""
-    load_prices(conn)
-    conn.execute("""CREATE TABLE responses (model VARCHAR, started_at TIMESTAMPTZ,
-        input_tokens BIGINT, cached_tokens BIGINT, output_tokens BIGINT, source VARCHAR)""")
-    conn.execute("""INSERT INTO responses VALUES
-        ('o4-mini-2025-04-16', '2025-05-01 00:00:00+00', 1000000, 0, 0, 'rec'),
-        ('gpt-9', '2030-01-01 00:00:00+00', 5, 0, 5, 'rec')""")
-    conn.execute(f"""CREATE VIEW costs AS
-        SELECT u.*, pr.*, {cost_usd_sql("u.input_tokens", "u.cached_tokens", "u.output_tokens")}
-            AS cost_usd
-        FROM responses u LEFT JOIN LATERAL ({PRICE_MATCH_SQL}) pr ON true""")
-    got = conn.execute("SELECT model, price_model, cost_usd FROM costs ORDER BY model").fetchall()
-    assert got == [("gpt-9", None, None), ("o4-mini-2025-04-16", "o4-mini-2025-04-16", 1.1)]
+        load_prices(conn, user)
+    assert conn.execute("SELECT count(*) FROM prices").fetchone() == (before,)

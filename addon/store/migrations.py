@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from .prices import cost_usd_sql, price_join_sql
+from .prices import priced_ctes
 
 Migration = tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]
 
@@ -142,6 +142,26 @@ def _v2_urls_prices_views(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(VIEWS_V2)
 
 
+# Migration 2's price look-up and cost, as they were: later schemas price otherwise (migration
+# 4), but a new database still passes through 2, whose view must bind to 2's prices table.
+_V2_PRICE_JOIN = """
+    SELECT p.model AS price_model, p.effective_date AS price_effective_date,
+           p.input_usd_per_1m, p.cached_input_usd_per_1m, p.output_usd_per_1m,
+           p.source AS price_source, p.source_date AS price_source_date, p.origin AS price_origin
+    FROM prices p
+    WHERE (p.model = k.model
+           OR (ends_with(p.model, '*') AND starts_with(k.model, rtrim(p.model, '*'))))
+      AND (k.at IS NULL
+           OR p.effective_date <= CAST(timezone('UTC', CAST(k.at AS TIMESTAMPTZ)) AS DATE))
+    ORDER BY (p.model = k.model) DESC, length(p.model) DESC, p.effective_date DESC
+    LIMIT 1
+"""
+_V2_COST = (
+    "((s.input_tokens - coalesce(s.cached_tokens, 0)) * pr.input_usd_per_1m"
+    " + coalesce(s.cached_tokens, 0) * coalesce(pr.cached_input_usd_per_1m, pr.input_usd_per_1m)"
+    " + s.output_tokens * pr.output_usd_per_1m) / 1e6"
+)
+
 # Each call a model made for the client to run, joined with the output the client sent back.
 TOOL_OUTPUT_TYPES = {
     "function_call": "function_call_output",
@@ -212,13 +232,13 @@ VIEWS_V2 = f"""
     keyed AS (SELECT model, day, min(started_at) AS at FROM latest GROUP BY ALL),
     priced AS (
         SELECT k.model, k.day, pr.* FROM keyed k
-        LEFT JOIN LATERAL ({price_join_sql("k.model", "k.at")}) pr ON true
+        LEFT JOIN LATERAL ({_V2_PRICE_JOIN}) pr ON true
     )
     SELECT s.exchange_id, s.started_at, s.model, s.key_fingerprint, s.capture_id, s.response_id,
            s.object, s.status, s.service_tier, s.input_tokens, s.cached_tokens,
            s.output_tokens, s.reasoning_tokens, s.total_tokens,
            CASE WHEN coalesce(s.service_tier, 'default') IN ('default', 'auto')
-                THEN {cost_usd_sql("s.input_tokens", "s.cached_tokens", "s.output_tokens", "pr")}
+                THEN {_V2_COST}
            END AS cost_usd
     FROM latest s
     LEFT JOIN priced pr ON pr.model IS NOT DISTINCT FROM s.model
@@ -318,6 +338,73 @@ THREADS_V3 = """
 """
 
 
+def _v4_price_library(conn: duckdb.DuckDBPyConnection) -> None:
+    """Prices from genai-prices (addon/store/price_library): by host, tier, day and input size.
+
+    The old table goes, rows and all (the shipped list is no more): right after migrating, the
+    store's open reads the user's file again and asks the library about every model seen
+    (prices.load_prices).
+    """
+    conn.execute("""
+        DROP VIEW usage;
+        DROP TABLE prices;
+        CREATE TABLE prices (
+            model           VARCHAR NOT NULL,  -- library: as responses name it; user: id or prefix*
+            host            VARCHAR,           -- library: the exchanges' host; user: NULL, any
+            provider        VARCHAR,           -- library: genai-prices' provider id
+            library_model   VARCHAR,           -- library: genai-prices' model id
+            service_tier    VARCHAR NOT NULL,  -- default, flex, priority...
+            effective_date  DATE,              -- in force from this UTC day (NULL: from the start)
+            end_date        DATE,              -- up to the day before this (NULL: still in force)
+            from_time       TIME,              -- from this UTC time of day (NULL: all day)
+            until_time      TIME,              -- up to just before this (NULL: midnight)
+            min_input_tokens BIGINT NOT NULL,  -- for responses with input_tokens in this range
+            max_input_tokens BIGINT,           -- (long-context tiers; NULL: no limit)
+            input_usd_per_1m DOUBLE,
+            cached_input_usd_per_1m DOUBLE,    -- NULL: cached tokens at the input rate
+            cache_write_usd_per_1m DOUBLE,     -- NULL: cache-write tokens at the input rate
+            output_usd_per_1m DOUBLE,
+            reasoning_usd_per_1m DOUBLE,       -- NULL: reasoning tokens at the output rate
+            request_usd     DOUBLE,            -- a fee per request, if any
+            source          VARCHAR,           -- the pricing page
+            source_date     DATE,
+            origin          VARCHAR NOT NULL,  -- library | user
+            library_version VARCHAR            -- the genai-prices version the row came from
+        );
+        CREATE TABLE price_matches (           -- each (host, model) seen, as the library matched it
+            host            VARCHAR,
+            model           VARCHAR NOT NULL,
+            provider        VARCHAR,
+            library_model   VARCHAR,           -- NULL: the library does not know the model there
+            library_version VARCHAR NOT NULL
+        );
+    """)
+    conn.execute(USAGE_V4)
+
+
+# As migration 2's usage view, priced by prices.priced_ctes (and with cache_write_tokens, host,
+# provider and price_origin): NULL where neither the library nor the user prices the model, or
+# the library has no rate for the response's service tier then.
+USAGE_V4 = f"""
+    CREATE VIEW usage AS
+    WITH states AS (
+        SELECT r.*, e.started_at, e.capture_id, e.key_fingerprint, e.host,
+               row_number() OVER (
+                   PARTITION BY e.capture_id, coalesce(r.response_id, 'exchange:' || r.exchange_id)
+                   ORDER BY e.started_at DESC NULLS LAST, r.exchange_id DESC
+               ) AS recency
+        FROM responses r JOIN exchanges e USING (exchange_id)
+        WHERE e.endpoint <> 'responses.input_tokens'
+    ),
+    latest AS (SELECT * FROM states WHERE recency = 1),
+    {priced_ctes("latest")}
+    SELECT exchange_id, started_at, model, key_fingerprint, capture_id, response_id, object,
+           status, service_tier, input_tokens, cached_tokens, output_tokens, reasoning_tokens,
+           total_tokens, cost_usd, cache_write_tokens, host, provider, price_origin
+    FROM priced
+"""
+
+
 MIGRATIONS: list[Migration] = [
     (1, "initial schema: captures, exchanges, responses, items, events, findings", _v1_initial),
     (
@@ -326,6 +413,7 @@ MIGRATIONS: list[Migration] = [
         _v2_urls_prices_views,
     ),
     (3, "threads of stateless clients: responses' thread keys, items by response", _v3_thread_keys),
+    (4, "prices from genai-prices, by host, service tier, day and input size", _v4_price_library),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -1,165 +1,112 @@
-"""Model prices, so cost can be computed in SQL instead of guessed in Python.
+"""Model prices in the ``prices`` table, so cost is computed in SQL and every screen agrees.
 
-The shipped ``prices.csv`` is a snapshot of OpenAI's public standard-tier list prices (USD per
-1M tokens) as this release knew them; every row names the page and the date it was taken from.
-It goes stale: users override or extend it with their own file in the same columns. A model
-with no price row gets a NULL cost, never a guess, which is why the shipped list holds exact
-model ids only (a prefix such as ``gpt-4o*`` would also price ``gpt-4o-realtime-preview``).
+Rows have one of two origins:
 
-Flex, priority and batch tiers, and per-call tool fees, are not in the list.
+- ``library``: genai-prices' bundled snapshot (see price_library), for every (host, model) the
+  store has seen. The writer asks about a new one when it stores a response with it
+  (``add_models``); all are asked again when the installed library is not the version the rows
+  were made with (``load_prices``, on every open for writing) and on reindex
+  (``refresh_library``). ``price_matches`` keeps each question and its answer, a miss included.
+- ``user``: the user's own file (``$RESPDECK_PRICES``, CSV with the ``COLUMNS`` below, optionally
+  ``OPTIONAL_COLUMNS``), read on every open for writing. A user row in effect beats the library.
+
+Nothing is guessed: a model the library does not know and no user row names costs NULL. So does a
+service tier the library has no rate for then (flex before it lists flex rates, say).
 """
 
 from __future__ import annotations
 
-import csv
-import math
-import re
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
-PRICES_CSV = Path(__file__).with_name("prices.csv")
+from .price_file import PriceFileError, PriceRow, read_price_file
+from .price_library import LibraryMatch, library_version, look_up
 
-COLUMNS = (
-    "model",
-    "effective_date",
-    "input_usd_per_1m",
-    "cached_input_usd_per_1m",
-    "output_usd_per_1m",
-    "source",
-    "source_date",
+__all__ = [
+    "PriceFileError",
+    "add_models",
+    "cost_usd_sql",
+    "library_rows",
+    "load_prices",
+    "price_join_sql",
+    "priced_ctes",
+    "priced_sql",
+    "refresh_library",
+    "tier_sql",
+]
+
+# The prices table's columns, in order, with their Arrow types.
+_TEXT, _DAY, _CLOCK, _COUNT, _USD = (
+    pa.string(),
+    pa.date32(),
+    pa.time64("us"),
+    pa.int64(),
+    pa.float64(),
 )
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+RATE_COLUMNS = (
+    "input_usd_per_1m", "cached_input_usd_per_1m", "cache_write_usd_per_1m",
+    "output_usd_per_1m", "reasoning_usd_per_1m", "request_usd",
+)  # fmt: skip
+PRICES_SCHEMA = pa.schema(
+    [
+        ("model", _TEXT), ("host", _TEXT), ("provider", _TEXT), ("library_model", _TEXT),
+        ("service_tier", _TEXT), ("effective_date", _DAY), ("end_date", _DAY),
+        ("from_time", _CLOCK), ("until_time", _CLOCK), ("min_input_tokens", _COUNT),
+        ("max_input_tokens", _COUNT), *((name, _USD) for name in RATE_COLUMNS),
+        ("source", _TEXT), ("source_date", _DAY), ("origin", _TEXT), ("library_version", _TEXT),
+    ]
+)  # fmt: skip
+MATCHES_SCHEMA = pa.schema(
+    [("host", _TEXT), ("model", _TEXT), ("provider", _TEXT), ("library_model", _TEXT),
+     ("library_version", _TEXT)]
+)  # fmt: skip
+TABLE_COLUMNS = tuple(PRICES_SCHEMA.names)
 
 
-class PriceFileError(Exception):
-    """A price file that cannot be used; the message is one line naming file and line."""
-
-
-@dataclass(frozen=True, slots=True)
-class PriceRow:
-    """One validated CSV row, in the column order of the ``prices`` table."""
-
-    model: str
-    effective_date: date
-    input_usd_per_1m: float
-    cached_input_usd_per_1m: float | None
-    output_usd_per_1m: float
-    source: str | None
-    source_date: date | None
-
-
-def _number(name: str, text: str) -> float | None:
-    if not text:
-        return None
+def _insert(conn: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema, rows: list) -> None:
+    """Through Arrow: executemany would look for pandas once per date or time parameter."""
+    if not rows:
+        return
+    columns = {name: [row[i] for row in rows] for i, name in enumerate(schema.names)}
+    conn.register("respdeck_prices", pa.table(columns, schema=schema))
     try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{name} {text!r} is not a number") from None
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} {text!r} is not a finite number >= 0")
-    return value
-
-
-def _date(name: str, text: str) -> date | None:
-    if not text:
-        return None
-    try:
-        # fromisoformat alone also takes 20250101 and week dates; the CSV wants one spelling.
-        if not _DATE.fullmatch(text):
-            raise ValueError
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{name} {text!r} is not a date YYYY-MM-DD") from None
-
-
-def _required[T](name: str, value: T | None) -> T:
-    if value is None:
-        raise ValueError(f"{name} is empty")
-    return value
-
-
-def _row(record: dict[str | None, str | list[str] | None]) -> PriceRow:
-    if record.get(None):
-        raise ValueError("more fields than the header has")
-    missing = [c for c in COLUMNS if record.get(c) is None]
-    if missing:
-        raise ValueError(f"no value for column {missing[0]} (fewer fields than the header)")
-    cell = {c: str(record[c]).strip() for c in COLUMNS}
-    model = cell["model"]
-    if not model:
-        raise ValueError("model is empty")
-    if "*" in model.rstrip("*") or model.endswith("**"):
-        raise ValueError(f"model {model!r}: * may only end a prefix, once")
-    return PriceRow(
-        model=model,
-        effective_date=_required("effective_date", _date("effective_date", cell["effective_date"])),
-        input_usd_per_1m=_required(
-            "input_usd_per_1m", _number("input_usd_per_1m", cell["input_usd_per_1m"])
-        ),
-        cached_input_usd_per_1m=_number("cached_input_usd_per_1m", cell["cached_input_usd_per_1m"]),
-        output_usd_per_1m=_required(
-            "output_usd_per_1m", _number("output_usd_per_1m", cell["output_usd_per_1m"])
-        ),
-        source=cell["source"] or None,
-        source_date=_date("source_date", cell["source_date"]),
-    )
-
-
-def read_price_file(path: Path) -> list[PriceRow]:
-    """Parse and check a whole file before anything is written, so a bad file changes nothing."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            reader = csv.DictReader(f)
-            header = [h.strip() for h in reader.fieldnames or []]
-            absent = [c for c in COLUMNS if c not in header]
-            if absent:
-                line = max(reader.line_num, 1)
-                raise PriceFileError(f"{path}:{line}: header has no column {absent[0]}")
-            reader.fieldnames = header
-            rows: list[PriceRow] = []
-            first_line: dict[tuple[str, date], int] = {}
-            for record in reader:
-                try:
-                    row = _row(record)
-                except ValueError as exc:
-                    raise PriceFileError(f"{path}:{reader.line_num}: {exc}") from None
-                key = (row.model, row.effective_date)
-                if key in first_line:
-                    raise PriceFileError(
-                        f"{path}:{reader.line_num}: {row.model} {row.effective_date} "
-                        f"is already priced on line {first_line[key]}"
-                    )
-                first_line[key] = reader.line_num
-                rows.append(row)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        text = getattr(exc, "strerror", None) or str(exc)
-        raise PriceFileError(f"{path}: {' '.join(str(text).split())}") from exc
-    return rows
+        names = ", ".join(schema.names)
+        conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM respdeck_prices")
+    finally:
+        conn.unregister("respdeck_prices")
 
 
 def load_prices(conn: duckdb.DuckDBPyConnection, user_file: Path | None = None) -> int:
-    """Refill ``prices``: shipped rows, then the user's, a user row replacing the shipped one
-    with the same (model, effective_date). One transaction; returns the rows now in the table."""
-    shipped = read_price_file(PRICES_CSV)
+    """Replace the user's rows with ``user_file``'s (none without one) and bring the library's
+    up to date: every model seen priced, by the installed version. One transaction; returns
+    the rows now in the table."""
     user = read_price_file(user_file) if user_file is not None else []
-    insert = f"INSERT INTO prices ({', '.join(COLUMNS)}, origin) VALUES ({', '.join('?' * 8)})"
+    return _in_transaction(conn, lambda: _load(conn, user))
+
+
+def refresh_library(conn: duckdb.DuckDBPyConnection) -> int:
+    """Ask the library again about every model seen (after a reindex). One transaction."""
+    return _in_transaction(conn, lambda: _refresh_library(conn, everything=True))
+
+
+def add_models(
+    conn: duckdb.DuckDBPyConnection, pairs: Iterable[tuple[str | None, str | None]]
+) -> None:
+    """Price the (host, model) pairs not asked about yet, in the caller's transaction (the
+    writer's, so stored responses and their prices commit together)."""
+    wanted = {(host, model) for host, model in pairs if model}
+    if wanted:
+        known = set(conn.execute("SELECT host, model FROM price_matches").fetchall())
+        _match(conn, wanted - known)
+
+
+def _in_transaction(conn: duckdb.DuckDBPyConnection, work: Callable[[], None]) -> int:
     conn.execute("BEGIN TRANSACTION")
     try:
-        conn.execute("DELETE FROM prices")
-        for origin, rows in (("shipped", shipped), ("user", user)):
-            if rows:
-                conn.executemany(
-                    insert,
-                    [[*(getattr(r, c) for c in COLUMNS), origin] for r in rows],
-                )
-        conn.execute("""
-            DELETE FROM prices s WHERE s.origin = 'shipped' AND EXISTS (
-                SELECT 1 FROM prices u WHERE u.origin = 'user'
-                  AND u.model = s.model AND u.effective_date = s.effective_date)
-        """)
+        work()
         (count,) = conn.execute("SELECT count(*) FROM prices").fetchone() or (0,)
         conn.execute("COMMIT")
     except BaseException:
@@ -168,48 +115,229 @@ def load_prices(conn: duckdb.DuckDBPyConnection, user_file: Path | None = None) 
     return int(count)
 
 
+def _load(conn: duckdb.DuckDBPyConnection, user: list[PriceRow]) -> None:
+    conn.execute("DELETE FROM prices WHERE origin = 'user'")
+    _insert(conn, "prices", PRICES_SCHEMA, [_user_values(r) for r in user])
+    _refresh_library(conn, everything=False)
+
+
+def _user_values(r: PriceRow) -> list[object]:
+    values: dict[str, object] = {
+        "model": r.model,
+        "service_tier": r.service_tier,
+        "effective_date": r.effective_date,
+        "min_input_tokens": 0,
+        "input_usd_per_1m": r.input_usd_per_1m,
+        "cached_input_usd_per_1m": r.cached_input_usd_per_1m,
+        "cache_write_usd_per_1m": r.cache_write_usd_per_1m,
+        "output_usd_per_1m": r.output_usd_per_1m,
+        "source": r.source,
+        "source_date": r.source_date,
+        "origin": "user",
+    }
+    return [values.get(c) for c in TABLE_COLUMNS]
+
+
+def _refresh_library(conn: duckdb.DuckDBPyConnection, everything: bool) -> None:
+    stored = conn.execute("SELECT DISTINCT library_version FROM price_matches").fetchall()
+    versions = {v for (v,) in stored}
+    if everything or versions - {library_version()}:
+        conn.execute("DELETE FROM prices WHERE origin = 'library'")
+        conn.execute("DELETE FROM price_matches")
+    seen = conn.execute("""
+        SELECT DISTINCT e.host, r.model FROM responses r JOIN exchanges e USING (exchange_id)
+        WHERE r.model IS NOT NULL
+        EXCEPT SELECT host, model FROM price_matches
+    """).fetchall()
+    _match(conn, seen)
+
+
+def _match(conn: duckdb.DuckDBPyConnection, pairs: Iterable[tuple[str | None, str]]) -> None:
+    version = library_version()
+    matches, rows = [], []
+    for host, model in sorted(pairs, key=lambda p: (p[0] or "", p[1])):
+        found = look_up(host, model)
+        matches.append([host, model, found.provider, found.library_model, version])
+        rows += library_rows(host, model, found)
+    _insert(conn, "price_matches", MATCHES_SCHEMA, matches)
+    _insert(conn, "prices", PRICES_SCHEMA, rows)
+
+
+def library_rows(host: str | None, model: str, found: LibraryMatch) -> list[list[object]]:
+    """The ``prices`` rows of one (host, model), in TABLE_COLUMNS order."""
+    rows = []
+    for p in found.prices:
+        values: dict[str, object] = {
+            "model": model,
+            "host": host,
+            "provider": found.provider,
+            "library_model": found.library_model,
+            "service_tier": p.service_tier,
+            "effective_date": p.effective_date,
+            "end_date": p.end_date,
+            "from_time": p.from_time,
+            "until_time": p.until_time,
+            "min_input_tokens": p.min_input_tokens,
+            "max_input_tokens": p.max_input_tokens,
+            **{name: getattr(p.rates, name) for name in RATE_COLUMNS},
+            "source": found.source,
+            "origin": "library",
+            "library_version": library_version(),
+        }
+        rows.append([values.get(c) for c in TABLE_COLUMNS])
+    return rows
+
+
+def _utc_day(time_expr: str) -> str:
+    return f"CAST(timezone('UTC', CAST({time_expr} AS TIMESTAMPTZ)) AS DATE)"
+
+
+def tier_sql(tier_expr: str) -> str:
+    """The tier a response is billed at: the one it reports; none, or ``auto`` (what a request
+    asks for, not a rate), is the default tier."""
+    return (
+        f"CASE WHEN {tier_expr} IS NULL OR {tier_expr} = 'auto' THEN 'default' ELSE {tier_expr} END"
+    )
+
+
 def price_join_sql(model_expr: str, time_expr: str) -> str:
-    """A correlated query picking the one price row for ``model_expr`` at ``time_expr``.
+    """A correlated query picking one default-tier price row for ``model_expr`` at
+    ``time_expr``, whatever the host, input size or time of day (the first band and window):
+    the price a detail shows. Costs come from ``priced_ctes``, which minds all of those.
 
     Use it as ``LEFT JOIN LATERAL (<this>) pr ON true``; the expressions must be qualified
-    (``u.model``), since a bare ``model`` would bind to ``prices.model`` inside. An exact id beats
-    a prefix, a longer prefix beats a shorter one, then the newest row in effect on the UTC day
-    of ``time_expr`` (a TIMESTAMPTZ) wins; a NULL time takes the newest row. Columns that would
-    clash with the row's own are renamed ``price_*``.
+    (``u.model``), since a bare ``model`` would bind to ``prices.model`` inside. A user row
+    beats the library's; then an exact id beats a prefix (user rows only), a longer prefix a
+    shorter one, then the newest row in effect on the UTC day of ``time_expr`` (a
+    TIMESTAMPTZ) wins; a NULL time takes the newest row. Columns that would clash with the
+    row's own are renamed ``price_*``.
     """
-    m, t = model_expr, time_expr
+    m, t, day = model_expr, time_expr, _utc_day(time_expr)
     return f"""
         SELECT p.model AS price_model, p.effective_date AS price_effective_date,
-               p.input_usd_per_1m, p.cached_input_usd_per_1m, p.output_usd_per_1m,
-               p.source AS price_source, p.source_date AS price_source_date,
-               p.origin AS price_origin
+               p.end_date AS price_end_date, p.input_usd_per_1m, p.cached_input_usd_per_1m,
+               p.cache_write_usd_per_1m, p.output_usd_per_1m, p.reasoning_usd_per_1m,
+               p.request_usd, p.source AS price_source, p.source_date AS price_source_date,
+               p.origin AS price_origin, p.provider AS price_provider, p.library_model,
+               p.library_version
         FROM prices p
-        WHERE (p.model = {m}
-               OR (ends_with(p.model, '*') AND starts_with({m}, rtrim(p.model, '*'))))
+        WHERE p.service_tier = 'default' AND p.min_input_tokens = 0
+          AND (p.model = {m}
+               OR (p.origin = 'user' AND ends_with(p.model, '*')
+                   AND starts_with({m}, rtrim(p.model, '*'))))
           AND ({t} IS NULL
-               OR p.effective_date <= CAST(timezone('UTC', CAST({t} AS TIMESTAMPTZ)) AS DATE))
-        ORDER BY (p.model = {m}) DESC, length(p.model) DESC, p.effective_date DESC
+               OR ((p.effective_date IS NULL OR p.effective_date <= {day})
+                   AND (p.end_date IS NULL OR {day} < p.end_date)))
+        ORDER BY (p.origin = 'user') DESC, (p.model = {m}) DESC, length(p.model) DESC,
+                 p.effective_date DESC NULLS LAST, p.from_time NULLS FIRST, p.host NULLS FIRST
         LIMIT 1
     """
 
 
-# The fragment for a row source aliased ``u`` with columns ``model`` and ``started_at``.
-PRICE_MATCH_SQL = price_join_sql("u.model", "u.started_at")
-
-
 def cost_usd_sql(
-    input_tokens: str, cached_tokens: str, output_tokens: str, price: str = "pr"
+    input_tokens: str,
+    cached_tokens: str,
+    output_tokens: str,
+    price: str = "pr",
+    *,
+    cache_write_tokens: str | None = None,
+    reasoning_tokens: str | None = None,
 ) -> str:
     """The USD cost of one response as a SQL expression over a joined price row ``price``.
 
-    ``input_tokens`` includes the cached ones, which are billed once, at the cached rate (the
-    input rate when the model has none); ``output_tokens`` already includes reasoning tokens.
-    No price row, or a NULL token count other than cached, gives NULL, never 0.
+    ``input_tokens`` includes the cached and cache-write ones, ``output_tokens`` the reasoning
+    ones: each is billed once, at its own rate or, without one, at the rate of the kind it is
+    part of (as genai-prices does). No price row, a NULL input or output count, or counts that
+    contradict each other (more cached than input tokens) give NULL, never 0.
     """
-    cached = f"coalesce({cached_tokens}, 0)"
     p = price
+    i, o = f"({input_tokens})", f"({output_tokens})"
+    c = f"coalesce({cached_tokens}, 0)"
+    w = f"coalesce({cache_write_tokens}, 0)" if cache_write_tokens else "0"
+    r = f"coalesce({reasoning_tokens}, 0)" if reasoning_tokens else "0"
     return (
-        f"((({input_tokens}) - {cached}) * {p}.input_usd_per_1m"
-        f" + {cached} * coalesce({p}.cached_input_usd_per_1m, {p}.input_usd_per_1m)"
-        f" + ({output_tokens}) * {p}.output_usd_per_1m) / 1e6"
+        f"CASE WHEN {c} + {w} <= {i} AND {r} <= {o} THEN"
+        f" (({i} - {c} - {w}) * {p}.input_usd_per_1m"
+        f" + {c} * coalesce({p}.cached_input_usd_per_1m, {p}.input_usd_per_1m)"
+        f" + {w} * coalesce({p}.cache_write_usd_per_1m, {p}.input_usd_per_1m)"
+        f" + ({o} - {r}) * {p}.output_usd_per_1m"
+        f" + {r} * coalesce({p}.reasoning_usd_per_1m, {p}.output_usd_per_1m)) / 1e6"
+        f" + coalesce({p}.request_usd, 0) END"
     )
+
+
+def priced_sql(rows: str) -> str:
+    """A query: ``priced_ctes`` on its own."""
+    return f"WITH {priced_ctes(rows)} SELECT * FROM priced"
+
+
+def priced_ctes(rows: str) -> str:
+    """CTEs (named price_*) ending in ``priced``: ``rows`` (a CTE, table or view with the
+    columns model, host, started_at, service_tier, input_tokens, cached_tokens,
+    cache_write_tokens, output_tokens, reasoning_tokens) with three more: ``price_origin``
+    (user, library or NULL), ``provider`` and ``cost_usd``.
+
+    A library row is joined on the exact model and host, the tier, the UTC day and time of day
+    (a NULL time is now, as for genai-prices) and the input-token band: one model's rows never
+    overlap, so each response meets at most one. The user's rows are first laid out per model
+    seen (``price_matches``) as spans of days, each with the row that wins then, so they join
+    the same way; a user row in force beats the library's.
+    """
+    tokens = ("s.input_tokens", "s.cached_tokens", "s.output_tokens")
+    extra = {"cache_write_tokens": "s.cache_write_tokens", "reasoning_tokens": "s.reasoning_tokens"}
+    day_us = 86_400_000_000
+    return f"""
+        price_at AS (
+            SELECT *, epoch_us(coalesce(started_at, now())) AS price_us FROM {rows}
+        ),
+        -- the UTC day and time of day from the instant, with no time zone lookup per row
+        price_keyed AS (
+            SELECT *, DATE '1970-01-01' + CAST(price_us // {day_us} AS INTEGER) AS price_day,
+                   TIME '00:00:00' + to_microseconds(price_us % {day_us}) AS price_clock,
+                   {tier_sql("service_tier")} AS price_tier
+            FROM price_at
+        ),
+        price_user_matches AS (
+            SELECT m.model AS seen_model, p.*, p.model = m.model AS exact
+            FROM (SELECT DISTINCT model FROM price_matches) m
+            JOIN prices p ON p.origin = 'user'
+             AND (p.model = m.model
+                  OR (ends_with(p.model, '*') AND starts_with(m.model, rtrim(p.model, '*'))))
+        ),
+        price_user_spans AS (
+            SELECT seen_model, service_tier, effective_date AS span_start,
+                   lead(effective_date) OVER (
+                       PARTITION BY seen_model, service_tier ORDER BY effective_date
+                   ) AS span_end
+            FROM (SELECT DISTINCT seen_model, service_tier, effective_date FROM price_user_matches)
+        ),
+        -- in each span the row in force that an exact id, then a longer prefix, then a later
+        -- day makes win
+        price_user_rows AS (
+            SELECT sp.span_start, sp.span_end, m.*
+            FROM price_user_spans sp JOIN price_user_matches m ON m.seen_model = sp.seen_model
+             AND m.service_tier = sp.service_tier AND m.effective_date <= sp.span_start
+            QUALIFY row_number() OVER (
+                PARTITION BY sp.seen_model, sp.service_tier, sp.span_start
+                ORDER BY m.exact DESC, length(m.model) DESC, m.effective_date DESC) = 1
+        ),
+        priced AS (
+        SELECT s.* EXCLUDE (price_us, price_day, price_clock, price_tier),
+               coalesce(up.origin, lp.origin) AS price_origin,
+               CASE WHEN up.origin IS NULL THEN lp.provider END AS provider,
+               CASE WHEN up.origin IS NOT NULL THEN {cost_usd_sql(*tokens, "up", **extra)}
+                    ELSE {cost_usd_sql(*tokens, "lp", **extra)} END AS cost_usd
+        FROM price_keyed s
+        LEFT JOIN price_user_rows up ON up.seen_model = s.model AND up.service_tier = s.price_tier
+            AND up.span_start <= s.price_day
+            AND (up.span_end IS NULL OR s.price_day < up.span_end)
+        LEFT JOIN prices lp ON lp.origin = 'library' AND lp.model = s.model
+            AND coalesce(lp.host, '') = coalesce(s.host, '') AND lp.service_tier = s.price_tier
+            AND (lp.effective_date IS NULL OR lp.effective_date <= s.price_day)
+            AND (lp.end_date IS NULL OR s.price_day < lp.end_date)
+            AND (lp.from_time IS NULL OR lp.from_time <= s.price_clock)
+            AND (lp.until_time IS NULL OR s.price_clock < lp.until_time)
+            AND lp.min_input_tokens <= s.input_tokens
+            AND (lp.max_input_tokens IS NULL OR s.input_tokens <= lp.max_input_tokens)
+        )
+    """

@@ -1,7 +1,8 @@
 """`respdeck reindex`: parse the stored raw bytes again with the current code.
 
 After an upgrade (a newer openai with new types, a parser fix) the derived tables are rebuilt
-from what was recorded; the raw bytes themselves are never rewritten.
+from what was recorded, and the library's prices asked for again; the raw bytes themselves are
+never rewritten.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import orjson
 from addon.wire.exchange import Exchange, HttpRequest, HttpResponse, Timings, WsMessage
 from addon.wire.parse import parse_exchange
 
+from .prices import refresh_library
 from .rows import Batch, add_exchange
 from .writer import write_batch
 
@@ -78,6 +80,7 @@ def reindex(
             [last, batch_size],
         ).fetchall()
         if not rows:
+            refresh_library(conn)  # the models may read differently now: ask about them again
             return done
         batch = Batch()
         for values in rows:

@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from addon.wire.result import ParsedExchange
 
+from .prices import add_models
 from .rows import TABLES, Batch, add_exchange
 
 BATCH_ROWS = 50_000  # event rows per insert; a batch is also flushed at the end of a capture
@@ -167,10 +168,21 @@ def write_batch(conn: duckdb.DuckDBPyConnection, batch: Batch, replace: bool = F
         for table in TABLES:
             if batch.rows(table):
                 _insert(conn, table, batch.arrow(table))
+        add_models(conn, _models(batch))  # a model seen for the first time gets its prices
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _models(batch: Batch) -> set[tuple[str | None, str | None]]:
+    """The batch's (host, model) pairs: a price depends on who served the model."""
+    exchanges, responses = batch.columns["exchanges"], batch.columns["responses"]
+    hosts = dict(zip(exchanges["exchange_id"], exchanges["host"], strict=True))
+    return {
+        (hosts.get(exchange_id), model)
+        for exchange_id, model in zip(responses["exchange_id"], responses["model"], strict=True)
+    }
 
 
 def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:

@@ -42,6 +42,7 @@ from addon.store.importer import (
     IMPORT_CHECKPOINT_THRESHOLD,
     import_paths,
 )
+from addon.store.prices import load_prices
 from addon.store.rows import TABLES, Batch, add_exchange
 from addon.store.writer import write_batch
 from addon.wire.parse import parse_exchange
@@ -250,6 +251,7 @@ def bench_usage(work: Path, exchanges: int, per: int) -> None:
     script = GENERATE.replace("$n", str(exchanges)).replace("$per", str(per))
     for statement in filter(str.strip, script.split(";")):
         conn.execute(statement)
+    load_prices(conn)  # rows inserted by SQL, not the writer: price their models as it would
     conn.execute("CHECKPOINT")
     print(
         f"generated {exchanges:,} exchanges, {exchanges * per:,} events in "
