@@ -104,6 +104,14 @@ def test_garbage_is_not_a_journal() -> None:
         split_records(b"GET / HTTP/1.1\r\n" * 10)
 
 
+def test_redaction_leaves_json_nested_too_deep_to_read_as_it_is() -> None:
+    """It was a RecursionError in the journal thread: the exchange was dropped."""
+    redactor = Redactor.from_options([], ["input"])
+    for depth in (3_000, 100_000):
+        assert redactor.json_bytes(b'{"input":' + b"[" * depth + b"]" * depth + b"}") is None
+    assert redactor.json_bytes(b'{"input": "secret"}') is not None
+
+
 def test_redact_json_paths() -> None:
     doc = {"input": [{"content": "my secret"}, {"content": None}], "metadata": {"email": 5}}
     assert redact_value(doc, parse_path("input.*.content"))

@@ -21,6 +21,7 @@ from typing import Any
 
 from addon.wire.decoding import BodyDecoder
 from addon.wire.exchange import Exchange, fingerprint, header, redact_headers
+from addon.wire.result import loads
 
 Path = tuple[str, ...]
 
@@ -77,7 +78,7 @@ class Redactor:
         if not self.paths or data.lstrip()[:1] not in (b"{", b"["):
             return None
         try:
-            document = json.loads(data)
+            document = loads(data)  # TooDeep (a ValueError) for absurd nesting, not a crash
         except ValueError:
             return None
         changed = False
