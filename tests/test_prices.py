@@ -9,10 +9,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from addon.store.db import open_for_write
+from addon.store.importer import import_paths
 from addon.store.migrations import migrate
 from addon.store.price_file import COLUMNS, PriceFileError, read_price_file
 from addon.store.price_library import library_version
 from addon.store.prices import load_prices, price_join_sql, refresh_library
+from addon.store.reindex import reindex
+from tests.conftest import RECORDINGS
 from tests.price_oracle import Billed, close, library_cost
 
 HEADER = ",".join(COLUMNS)
@@ -218,6 +222,17 @@ def test_the_same_version_is_not_asked_again_but_reindex_asks_again(
     rows = refresh_library(conn)
     assert cost(conn, e) == right
     assert rows == conn.execute("SELECT count(*) FROM prices").fetchone()[0]  # type: ignore[index]
+
+
+def test_reindex_asks_the_library_again(tmp_path: Path) -> None:
+    conn = open_for_write(tmp_path / "r.duckdb")
+    import_paths(conn, [RECORDINGS / "stream_text.har"])
+    (right,) = conn.execute("SELECT sum(cost_usd) FROM usage").fetchone() or (None,)
+    assert right
+    conn.execute("UPDATE prices SET input_usd_per_1m = 99, output_usd_per_1m = 99")
+    assert conn.execute("SELECT sum(cost_usd) FROM usage").fetchone() != (right,)
+    reindex(conn)
+    assert conn.execute("SELECT sum(cost_usd) FROM usage").fetchone() == (right,)
 
 
 # -- the user's price file -------------------------------------------------------------------
