@@ -7,8 +7,8 @@ Rows have one of two origins:
   (``add_models``); all are asked again when the installed library is not the version the rows
   were made with (``load_prices``, on every open for writing) and on reindex
   (``refresh_library``). ``price_matches`` keeps each question and its answer, a miss included.
-- ``user``: the user's own file (``$RESPDECK_PRICES``, CSV with the ``COLUMNS`` below, optionally
-  ``OPTIONAL_COLUMNS``), read on every open for writing. A user row in effect beats the library.
+- ``user``: the user's own file (``$RESPDECK_PRICES``, read by price_file), loaded on every open
+  for writing, as the user wrote it (an id or a prefix); a user row in effect beats the library.
 
 Nothing is guessed: a model the library does not know and no user row names costs NULL. So does a
 service tier the library has no rate for then (flex before it lists flex rates, say).
