@@ -6,10 +6,12 @@ environment, with the addon loaded as a script and configured through `--set` op
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -18,11 +20,13 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import addon.recorder
 
 SCRIPT = Path(addon.recorder.__file__).with_name("script.py")
-CA_FILE = Path.home() / ".mitmproxy" / "mitmproxy-ca-cert.pem"
+CONFDIR = Path.home() / ".mitmproxy"  # mitmproxy's default: its CA lives there
+CA_NAME = "mitmproxy-ca-cert.pem"
 
 
 class ProxyError(Exception):
@@ -41,26 +45,54 @@ class ProxyConfig:
     record_all: bool = False
     redact_headers: tuple[str, ...] = ()
     redact_json_paths: tuple[str, ...] = ()
+    upstream_ca: Path | None = None  # trust this CA (not the public ones) for the upstream
+    confdir: Path | None = None  # mitmproxy's folder, where its CA is (default ~/.mitmproxy)
 
     def mitm_mode(self) -> str:
         if self.mode == "reverse":
             return f"reverse:{self.upstream}"
         return self.mode
 
+    @property
+    def address(self) -> str:
+        host = _connect_host(self.host)
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+    @property
+    def ca_file(self) -> Path:
+        """mitmproxy's CA certificate, which clients trust in regular and upstream mode."""
+        return (self.confdir or CONFDIR) / CA_NAME
+
     def client_env(self) -> dict[str, str]:
         """What a client needs in its environment to go through the proxy."""
-        address = f"http://{_connect_host(self.host)}:{self.port}"
         if self.mode == "reverse":
-            return {"OPENAI_BASE_URL": f"{address}/v1"}
-        ca = str(CA_FILE)
+            return {"OPENAI_BASE_URL": f"{self.address}/v1"}
+        ca = str(self.ca_file)
         return {
-            "HTTPS_PROXY": address,
-            "HTTP_PROXY": address,
-            "SSL_CERT_FILE": ca,  # Python: httpx (openai), ssl
+            "HTTPS_PROXY": self.address,
+            "HTTP_PROXY": self.address,
+            "SSL_CERT_FILE": ca,  # Python: httpx (openai), ssl; Codex too
             "REQUESTS_CA_BUNDLE": ca,  # Python: requests
+            "CURL_CA_BUNDLE": ca,  # curl (before SSL_CERT_FILE)
             "NODE_EXTRA_CA_CERTS": ca,  # Node.js: openai-node, fetch
             "NODE_USE_ENV_PROXY": "1",  # Node.js >= 24: honour HTTPS_PROXY in fetch
+            "CODEX_CA_CERTIFICATE": ca,  # Codex CLI (it follows HTTPS_PROXY)
         }
+
+    def codex_args(self) -> list[str]:
+        """Codex ignores OPENAI_BASE_URL: its built-in OpenAI provider takes the base URL from
+        its config, which `-c` overrides for one run (keeping its login, model and the
+        WebSocket mode). Regular mode needs nothing: Codex follows HTTPS_PROXY."""
+        return ["-c", f"openai_base_url={self.address}/v1"] if self.mode == "reverse" else []
+
+    def client_command(self, command: list[str]) -> list[str]:
+        """The command to run under the proxy: `codex ...` gets `codex_args()` (unless it sets
+        its own openai_base_url); any other command is wired by its environment alone."""
+        if not command or Path(command[0]).name != "codex":
+            return command
+        if any("openai_base_url" in arg for arg in command[1:]):
+            return command
+        return [command[0], *self.codex_args(), *command[1:]]
 
 
 def _connect_host(host: str) -> str:
@@ -75,10 +107,68 @@ def mitmdump_path() -> str:
     return found
 
 
+def validate_url(option: str, url: str, example: str = "https://api.openai.com") -> str:
+    """An http(s) URL with a host and at most a port, as mitmproxy takes an upstream (no
+    path); returned without a trailing slash."""
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port != 0
+    except ValueError:  # not a number, or out of range
+        port_ok = False
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or not port_ok
+        or parts.path.strip("/")
+        or parts.query
+        or parts.fragment
+        or parts.username
+    ):
+        raise ProxyError(
+            f"bad {option} {url!r}: give a URL like {example} "
+            "(http or https, a host, a port if needed, no path)"
+        )
+    return url.rstrip("/")
+
+
 def validate_mode(mode: str) -> str:
-    if mode in ("reverse", "regular") or (mode.startswith("upstream:") and len(mode) > 9):
+    if mode in ("reverse", "regular"):
         return mode
+    if mode.startswith("upstream:") and len(mode) > 9:
+        return "upstream:" + validate_url("--mode upstream:URL", mode[9:], "http://proxy:3128")
     raise ProxyError(f"bad --mode {mode!r}: use reverse, regular or upstream:URL")
+
+
+def validate_listen_host(host: str) -> str:
+    """An IP address or a name this machine resolves ("" listens on every interface)."""
+    if host == "":
+        return host
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        raise ProxyError(
+            f"bad --listen-host {host!r}: give an address of this machine, e.g. 127.0.0.1"
+        ) from None
+    return host
+
+
+def validate_ca_file(path: Path) -> Path:
+    """A readable file holding at least one PEM certificate."""
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)
+    except ssl.SSLError:  # before OSError, its base class
+        raise ProxyError(
+            f"bad --upstream-ca {str(path)!r}: no PEM certificate in it "
+            "(-----BEGIN CERTIFICATE-----)"
+        ) from None
+    except OSError as exc:
+        raise ProxyError(f"bad --upstream-ca {str(path)!r}: {exc.strerror or exc}") from exc
+    return path
 
 
 @dataclass
@@ -105,6 +195,10 @@ class ProxyProcess:
             "--set", "flow_detail=0",
             "--set", "termlog_verbosity=warn",
         ]  # fmt: skip
+        if c.upstream_ca is not None:
+            args += ["--set", f"ssl_verify_upstream_trusted_ca={c.upstream_ca}"]
+        if c.confdir is not None:
+            args += ["--set", f"confdir={c.confdir}"]
         for name in c.redact_headers:
             args += ["--set", f"respdeck_redact_header={name}"]
         for path in c.redact_json_paths:

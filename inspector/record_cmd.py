@@ -21,10 +21,19 @@ import click
 from addon.recorder.ingest import IngestStats
 from addon.recorder.journal import journal_dir_for, run_name
 from addon.recorder.spool import ProxyStatus, read_status
-from addon.store.db import db_path
+from addon.store.location import db_path
 
 from .ingest_process import IngestProcess
-from .proxy_process import ProxyConfig, ProxyError, ProxyProcess, validate_mode, with_env
+from .proxy_process import (
+    ProxyConfig,
+    ProxyError,
+    ProxyProcess,
+    validate_ca_file,
+    validate_listen_host,
+    validate_mode,
+    validate_url,
+    with_env,
+)
 
 
 def status_line(stats: IngestStats, proxy: ProxyStatus | None) -> str:
@@ -92,7 +101,10 @@ class StatusPrinter:
 
 
 @click.command(context_settings={"ignore_unknown_options": False})
-@click.option("--port", default=8080, show_default=True, help="Port to listen on.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8080, show_default=True,
+    help="Port to listen on.",
+)  # fmt: skip
 @click.option("--listen-host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--upstream",
@@ -105,6 +117,18 @@ class StatusPrinter:
     default="reverse",
     show_default=True,
     help="reverse, regular (HTTPS_PROXY), or upstream:URL (chain to another proxy).",
+)
+@click.option(
+    "--upstream-ca",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Trust this CA (PEM), instead of the public ones, for the upstream's TLS.",
+)
+@click.option(
+    "--confdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="mitmproxy's folder, where its CA is created (default ~/.mitmproxy).",
 )
 @click.option("--db", type=click.Path(path_type=Path), help="Database file.")
 @click.option(
@@ -133,6 +157,8 @@ def record(
     listen_host: str,
     upstream: str,
     mode: str,
+    upstream_ca: Path | None,
+    confdir: Path | None,
     db: Path | None,
     journal: Path | None,
     record_all: bool,
@@ -141,23 +167,24 @@ def record(
     command: tuple[str, ...],
 ) -> None:
     """Record traffic until Ctrl-C, or around `-- CMD ARGS...`."""
-    try:
+    try:  # every option checked before anything starts: one line each, exit 2
         mode = validate_mode(mode)
+        upstream = validate_url("--upstream", upstream)
+        listen_host = validate_listen_host(listen_host)
+        if upstream_ca is not None:
+            upstream_ca = validate_ca_file(upstream_ca).resolve()
         from addon.recorder.redact import Redactor
 
         Redactor.from_options(redact_header, redact_json_path)
     except (ProxyError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
-    if not upstream.startswith(("http://", "https://")):
-        raise click.ClickException(
-            f"bad --upstream {upstream!r}: give a URL like https://api.openai.com"
-        )
     database = db_path(db)
     journal_dir = journal or journal_dir_for(database)
     run = run_name()
     config = ProxyConfig(
-        mode, upstream.rstrip("/"), listen_host, port, database, journal_dir, run,
-        record_all, redact_header, redact_json_path,
+        mode, upstream, listen_host, port, database, journal_dir, run,
+        record_all, redact_header, redact_json_path, upstream_ca,
+        confdir.resolve() if confdir else None,
     )  # fmt: skip
     code = _record(config, list(command))
     sys.exit(code)
@@ -189,12 +216,12 @@ def _record(config: ProxyConfig, command: list[str]) -> int:
         env = config.client_env()
         status_file = config.journal / (config.run.removesuffix(".rdj") + ".status.json")
         printer = StatusPrinter(ingest, status_file, enabled=not command)
-        _announce(config, env, opened, quiet=bool(command))
+        _announce(config, env, opened, command)
         printer.start()
         code = 0
         try:
             if command:
-                code = _run_command(command, env, stop_requested)
+                code = _run_command(config.client_command(command), env, stop_requested)
             else:
                 while not stop_requested.wait(0.2) and proxy.running:
                     pass
@@ -218,15 +245,23 @@ def _record(config: ProxyConfig, command: list[str]) -> int:
             signal.signal(sig, handler)
 
 
-def _announce(config: ProxyConfig, env: dict[str, str], opened: IngestStats, quiet: bool) -> None:
+def _announce(
+    config: ProxyConfig, env: dict[str, str], opened: IngestStats, command: list[str]
+) -> None:
     where = f"http://{config.host}:{config.port}"
     lines = [f"respdeck: recording on {where} ({config.mitm_mode()}) into {config.db}"]
     if opened.live_url:
         lines.append("respdeck: live readers: `respdeck sql`, `respdeck browse` (same --db)")
-    if not quiet:
+    wired = config.client_command(command)
+    if wired != command:
+        added = " ".join(wired[1 : len(wired) - len(command) + 1])
+        lines.append(f"respdeck: running codex with {added} (Codex ignores OPENAI_BASE_URL)")
+    if not command:
         lines.append("Point your client at it:")
         lines += [f"  export {k}={v}" for k, v in env.items()]
-        if config.mode != "reverse":
+        if config.mode == "reverse":
+            lines.append(f"  codex {' '.join(config.codex_args())} ...   # Codex CLI")
+        else:
             lines.append(
                 "  (the CA file appears after the first start; trust it only on machines you own)"
             )

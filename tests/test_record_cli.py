@@ -109,14 +109,29 @@ def test_upstream_mode_chains_to_another_proxy(upstream: ReplayUpstream, tmp_pat
     ("args", "message"),
     [
         (["--mode", "sideways"], "bad --mode"),
+        (["--mode", "upstream:"], "bad --mode"),
+        (["--mode", "upstream:ftp://proxy:3128"], "bad --mode upstream:URL 'ftp://proxy:3128'"),
         (["--upstream", "api.openai.com"], "bad --upstream"),
+        (["--upstream", "ftp://api.openai.com"], "bad --upstream"),
+        (["--upstream", "https://api.openai.com/v1"], "no path"),
+        (["--upstream", "https://api.openai.com:99999"], "bad --upstream"),
+        (["--port", "99999"], "Invalid value for '--port': 99999 is not in the range"),
+        (["--port", "0"], "Invalid value for '--port'"),
+        (["--port", "http"], "Invalid value for '--port'"),
+        (["--listen-host", "no-such-host.invalid"], "bad --listen-host"),
+        (["--listen-host", "300.1.2.3"], "bad --listen-host"),
+        (["--upstream-ca", "no-such-ca.pem"], "Invalid value for '--upstream-ca'"),
+        (["--upstream-ca", "README.md"], "no PEM certificate"),
         (["--redact-json-path", "input..x"], "bad JSON path"),
     ],
 )
 def test_bad_options_get_one_line(args: list[str], message: str, tmp_path: Path) -> None:
+    """Checked before anything starts: one line, exit 2, no database or journal made."""
     result = respdeck("record", "--db", str(tmp_path / "x.duckdb"), *args)
     assert result.returncode == 2
     assert message in result.stderr and result.stderr.strip().count("\n") == 0
+    assert "internal error" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_port_in_use_gets_one_line(upstream: ReplayUpstream, tmp_path: Path) -> None:

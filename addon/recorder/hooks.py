@@ -20,7 +20,7 @@ from typing import Any
 
 from mitmproxy import ctx, exceptions, http
 
-from addon.store.db import db_path
+from addon.store.location import db_path
 from addon.wire.endpoints import classify
 
 from .capture import Captured, ChunkTee

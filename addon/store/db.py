@@ -10,19 +10,14 @@ from pathlib import Path
 import duckdb
 
 from .live import connect_live
+from .location import DEFAULT_DB as DEFAULT_DB
+from .location import db_path as db_path
 from .migrations import LATEST, SchemaError, current_version, migrate
 from .prices import PriceFileError, load_prices
-
-DEFAULT_DB = Path("recordings") / "respdeck.duckdb"
 
 
 class StoreError(Exception):
     """A database that cannot be used; the message is one line for the user."""
-
-
-def db_path(option: str | os.PathLike[str] | None = None) -> Path:
-    """--db, else RESPDECK_DB, else recordings/respdeck.duckdb under the current directory."""
-    return Path(option or os.environ.get("RESPDECK_DB") or DEFAULT_DB)
 
 
 def _one_line(path: Path, exc: duckdb.Error) -> StoreError:
