@@ -224,6 +224,17 @@ def test_the_same_version_is_not_asked_again_but_reindex_asks_again(
     assert rows == conn.execute("SELECT count(*) FROM prices").fetchone()[0]  # type: ignore[index]
 
 
+def test_each_model_and_host_is_asked_once(conn: duckdb.DuckDBPyConnection) -> None:
+    nowhere = respond(conn, "gpt-5-2025-08-07", host=None)  # a bare Response file: no host
+    respond(conn, "gpt-5-2025-08-07")
+    respond(conn, "gpt-99-imaginary", host=None)
+    for _ in range(3):  # each open for writing
+        priced(conn)
+    assert conn.execute("SELECT count(*) FROM price_matches").fetchone() == (3,)
+    assert conn.execute("SELECT count(*) FROM usage").fetchone() == (3,)
+    assert cost(conn, nowhere) == pytest.approx((1000 * 1.25 + 100 * 10) / 1e6)
+
+
 def test_reindex_asks_the_library_again(tmp_path: Path) -> None:
     conn = open_for_write(tmp_path / "r.duckdb")
     import_paths(conn, [RECORDINGS / "stream_text.har"])
