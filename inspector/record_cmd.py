@@ -18,7 +18,7 @@ from types import FrameType
 
 import click
 
-from addon.recorder.ingest import IngestStats
+from addon.recorder.ingest_status import IngestStats
 from addon.recorder.journal import journal_dir_for, run_name
 from addon.recorder.spool import ProxyStatus, read_status
 from addon.store.location import db_path

@@ -12,12 +12,9 @@ addon when mitmdump loads it as a plain script.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import logging
 import threading
 import time
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +29,9 @@ from addon.wire.findings import Finding, Severity
 from addon.wire.parse import parse_exchange
 from addon.wire.result import ParsedExchange, RequestView
 
+from .ingest_status import IngestStats
+from .ingest_status import read_stats as read_stats
+from .ingest_status import write_stats as write_stats
 from .journal import (
     DONE_SUFFIX,
     SUFFIX,
@@ -49,19 +49,6 @@ FLUSH_INTERVAL = 0.2  # seconds: live readers see an exchange well within 1 s of
 POLL_INTERVAL = 0.02
 INFLIGHT_INTERVAL = 0.5
 STATUS_INTERVAL = 0.25
-
-
-@dataclass(slots=True)
-class IngestStats:
-    exchanges: int = 0
-    events: int = 0
-    tokens: int = 0
-    errors: int = 0  # HTTP errors, API errors and aborted exchanges
-    journaled_seen: int = 0  # records of the current run read from the journal
-    caught_up: int = 0  # records of earlier runs stored at start
-    db_error: str | None = None
-    live_url: str | None = None
-    state: str = "opening"  # opening, storing, failed, done
 
 
 def parse_record(record: Record) -> ParsedExchange:
@@ -286,17 +273,3 @@ class Ingester:
             [datetime.now(UTC), capture_id],
         )
         path.rename(path.with_name(path.name.removesuffix(SUFFIX) + DONE_SUFFIX))
-
-
-def write_stats(path: Path, stats: IngestStats) -> None:
-    tmp = path.with_suffix(".tmp")
-    with contextlib.suppress(OSError):
-        tmp.write_text(json.dumps(asdict(stats)))
-        tmp.replace(path)
-
-
-def read_stats(path: Path) -> IngestStats | None:
-    try:
-        return IngestStats(**json.loads(path.read_text()))
-    except (OSError, ValueError, TypeError):
-        return None

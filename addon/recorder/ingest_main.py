@@ -16,6 +16,10 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
 
 # The parser and the store are imported in the process that runs `main`, not by `spawn`'s
 # callers: the mitmproxy addon must not load openai's models or DuckDB for this.
@@ -24,6 +28,8 @@ RETRY_INTERVAL = 2.0  # seconds between attempts to open a database another prog
 
 
 BACKGROUND_NICE = 10
+DUCKDB_THREADS = 2  # at most: small batched inserts and live reads need no more
+DUCKDB_MEMORY = "256MB"  # DuckDB's default is 80% of the machine's memory
 
 
 def spawn(
@@ -70,6 +76,14 @@ def background_priority() -> None:
         Path("/proc/self/autogroup").write_text(str(BACKGROUND_NICE))
 
 
+def bound_duckdb(conn: duckdb.DuckDBPyConnection) -> None:
+    """Keep the ingester small beside the proxy: DuckDB would otherwise start a worker per
+    core and let its buffers grow to most of the machine's memory. Past the limit it spills
+    to its temporary folder beside the database."""
+    threads = min(os.cpu_count() or 1, DUCKDB_THREADS)
+    conn.execute(f"SET threads = {threads}; SET memory_limit = '{DUCKDB_MEMORY}'")
+
+
 def warm_up() -> None:
     """Parse one small stream, so openai's models are built before real traffic arrives."""
     from addon.wire.exchange import Exchange, HttpRequest, HttpResponse
@@ -101,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--upstream")
     parser.add_argument("--status", type=Path, help="write counters here (JSON), for a parent")
     args = parser.parse_args(argv)
-    from .ingest import STATUS_INTERVAL, Ingester, write_stats
+    from .ingest import STATUS_INTERVAL, Ingester
+    from .ingest_status import write_stats
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the proxy's Ctrl-C: finish storing first
     ingester = Ingester(args.db, args.journal, args.run, upstream=args.upstream)
@@ -136,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         if stop.wait(RETRY_INTERVAL):
             return 3
     stats.db_error = None
+    assert ingester.conn is not None
+    bound_duckdb(ingester.conn)
     warm_up()
     background_priority()
     stats.state = "storing"

@@ -1,0 +1,38 @@
+"""The ingester's counters, as it reports them to `respdeck record` in a small JSON file.
+
+Apart from `ingest` so that the process showing them loads neither DuckDB nor the parser.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass(slots=True)
+class IngestStats:
+    exchanges: int = 0
+    events: int = 0
+    tokens: int = 0
+    errors: int = 0  # HTTP errors, API errors and aborted exchanges
+    journaled_seen: int = 0  # records of the current run read from the journal
+    caught_up: int = 0  # records of earlier runs stored at start
+    db_error: str | None = None
+    live_url: str | None = None
+    state: str = "opening"  # opening, storing, failed, done
+
+
+def write_stats(path: Path, stats: IngestStats) -> None:
+    tmp = path.with_suffix(".tmp")
+    with contextlib.suppress(OSError):
+        tmp.write_text(json.dumps(asdict(stats)))
+        tmp.replace(path)
+
+
+def read_stats(path: Path) -> IngestStats | None:
+    try:
+        return IngestStats(**json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
