@@ -270,71 +270,93 @@ def _v3_thread_keys(conn: duckdb.DuckDBPyConnection) -> None:
 
 # A response's parent: its previous_response_id (when recorded); else the response of its
 # conversation recorded just before it; else the response recorded before it whose input and
-# output are the longest prefix of its input (the latest of equals), in the same client
+# output are the longest prefix of its input (the last recorded of equals), in the same client
 # session or where either has none. Roots start threads; a thread is named by its root's
 # conversation, else its root's response id.
+#
+# Built to stay cheap on a million responses: one aggregate over `responses` (no list column
+# in it: a request's longest prefix hash is tried first, for every request at once, and the
+# shorter ones only for the few requests that found nothing), responses ordered by a single
+# integer (`ord`: the order they were recorded in, exchange by exchange), links gathered in
+# one small table, and a recursion that only visits the linked responses.
 THREADS_V3 = """
     CREATE VIEW threads AS
     WITH RECURSIVE turns AS MATERIALIZED (
         SELECT r.response_id,
-               nullif(arg_max(r.previous_response_id, r.exchange_id), r.response_id)
-                   AS previous_response_id,
-               arg_max(r.conversation_id, r.exchange_id) AS conversation_id,
+               nullif(any_value(r.previous_response_id), r.response_id) AS previous_response_id,
+               any_value(r.conversation_id) AS conversation_id,
                any_value(r.session_key) AS session_key,
                any_value(r.content_hash) AS content_hash,
-               any_value(r.parent_hashes) AS parent_hashes,
-               min(coalesce(e.started_at, '-infinity'::TIMESTAMPTZ)) AS first_at,
-               min(r.exchange_id) AS first_exchange,
-               arg_min(coalesce(r.response_index, 0), r.exchange_id) AS first_index
-        FROM responses r JOIN exchanges e USING (exchange_id)
+               any_value(r.parent_hashes[1]) AS parent_hash,
+               min(r.exchange_id * 100000 + least(coalesce(r.response_index, 0), 99999)) AS ord
+        FROM responses r
         WHERE r.response_id IS NOT NULL AND r.object = 'response'
         GROUP BY r.response_id
     ),
-    by_conversation AS (
-        SELECT response_id, lag(response_id) OVER (
-                   PARTITION BY conversation_id ORDER BY first_at, first_exchange, first_index
-               ) AS parent
-        FROM turns WHERE conversation_id IS NOT NULL AND previous_response_id IS NULL
+    by_previous AS (
+        SELECT t.ord, p.ord AS parent, p.response_id AS parent_id, 'previous_response_id' AS link
+        FROM turns t JOIN turns p ON p.response_id = t.previous_response_id
     ),
-    prefixes AS (
-        SELECT response_id, session_key, first_at, first_exchange, first_index,
-               unnest(parent_hashes) AS hash, generate_subscripts(parent_hashes, 1) AS depth
-        FROM turns
-        WHERE parent_hashes IS NOT NULL AND previous_response_id IS NULL
-          AND conversation_id IS NULL
+    by_conversation AS (
+        SELECT * FROM (
+            SELECT ord, lag(ord) OVER w AS parent, lag(response_id) OVER w AS parent_id,
+                   'conversation' AS link
+            FROM turns WHERE conversation_id IS NOT NULL AND previous_response_id IS NULL
+            WINDOW w AS (PARTITION BY conversation_id ORDER BY ord)
+        ) WHERE parent IS NOT NULL
+    ),
+    longest AS (
+        SELECT p.ord, max(a.ord) AS parent, arg_max(a.response_id, a.ord) AS parent_id
+        FROM turns p JOIN turns a ON a.content_hash = p.parent_hash
+        WHERE p.previous_response_id IS NULL AND p.conversation_id IS NULL AND a.ord < p.ord
+          AND (a.session_key IS NULL OR p.session_key IS NULL OR a.session_key = p.session_key)
+        GROUP BY p.ord
+    ),
+    unmatched AS MATERIALIZED (
+        SELECT t.response_id, t.ord, t.session_key FROM turns t
+        WHERE t.parent_hash IS NOT NULL AND t.previous_response_id IS NULL
+          AND t.conversation_id IS NULL AND t.ord NOT IN (SELECT ord FROM longest)
+    ),
+    shorter AS (
+        SELECT u.ord, u.session_key, unnest(r.parent_hashes[2:]) AS hash,
+               generate_subscripts(r.parent_hashes[2:], 1) AS depth
+        FROM unmatched u JOIN responses r USING (response_id)
+        WHERE len(r.parent_hashes) > 1
     ),
     by_content AS (
-        SELECT p.response_id, a.response_id AS parent
-        FROM prefixes p JOIN turns a ON a.content_hash = p.hash
-        WHERE (a.first_at, a.first_exchange, a.first_index)
-              < (p.first_at, p.first_exchange, p.first_index)
-          AND (a.session_key IS NULL OR p.session_key IS NULL OR a.session_key = p.session_key)
-        QUALIFY row_number() OVER (
-            PARTITION BY p.response_id
-            ORDER BY p.depth, a.first_at DESC, a.first_exchange DESC, a.first_index DESC) = 1
-    ),
-    linked AS MATERIALIZED (
-        SELECT t.response_id, t.previous_response_id, t.conversation_id,
-               coalesce(p.response_id, c.parent, k.parent) AS parent_response_id,
-               CASE WHEN p.response_id IS NOT NULL THEN 'previous_response_id'
-                    WHEN c.parent IS NOT NULL THEN 'conversation'
-                    WHEN k.parent IS NOT NULL THEN 'content' END AS link
-        FROM turns t
-        LEFT JOIN turns p ON p.response_id = t.previous_response_id
-        LEFT JOIN by_conversation c ON c.response_id = t.response_id
-        LEFT JOIN by_content k ON k.response_id = t.response_id
-    ),
-    chain(response_id, thread_id, depth) AS (
-        SELECT response_id, coalesce(conversation_id, response_id), 0 FROM linked
-        WHERE parent_response_id IS NULL
+        SELECT *, 'content' AS link FROM longest
         UNION ALL
-        SELECT l.response_id, c.thread_id, c.depth + 1
-        FROM linked l JOIN chain c ON l.parent_response_id = c.response_id
-        WHERE c.depth < 10000
+        SELECT p.ord, a.ord AS parent, a.response_id AS parent_id, 'content' AS link
+        FROM shorter p JOIN turns a ON a.content_hash = p.hash
+        WHERE a.ord < p.ord
+          AND (a.session_key IS NULL OR p.session_key IS NULL OR a.session_key = p.session_key)
+        QUALIFY row_number() OVER (PARTITION BY p.ord ORDER BY p.depth, a.ord DESC) = 1
+    ),
+    -- at most one link per response: the three rules exclude each other
+    links AS MATERIALIZED (
+        SELECT * FROM by_previous
+        UNION ALL SELECT * FROM by_conversation
+        UNION ALL SELECT * FROM by_content
+    ),
+    edges AS MATERIALIZED (
+        SELECT t.ord, t.response_id, t.previous_response_id, t.conversation_id, l.parent,
+               l.parent_id, l.link
+        FROM links l JOIN turns t USING (ord)
+    ),
+    chain(ord, thread_id, response_id, previous_response_id, conversation_id, turn,
+          parent_response_id, link) AS (
+        SELECT ord, coalesce(conversation_id, response_id), response_id, previous_response_id,
+               conversation_id, 0, NULL::VARCHAR, NULL::VARCHAR
+        FROM turns WHERE ord NOT IN (SELECT ord FROM links)
+        UNION ALL
+        SELECT e.ord, c.thread_id, e.response_id, e.previous_response_id, e.conversation_id,
+               c.turn + 1, e.parent_id, e.link
+        FROM edges e JOIN chain c ON e.parent = c.ord
+        WHERE c.turn < 10000
     )
-    SELECT c.thread_id, c.response_id, l.previous_response_id, l.conversation_id,
-           c.depth AS turn, l.parent_response_id, l.link
-    FROM chain c JOIN linked l USING (response_id);
+    SELECT thread_id, response_id, previous_response_id, conversation_id, turn,
+           parent_response_id, link
+    FROM chain;
 """
 
 
