@@ -9,6 +9,9 @@ per path and in interleaved rounds (so machine noise hits all three alike):
   - requests/s for small non-streamed responses over keep-alive connections.
 Targets (issue 4): respdeck / bare mitmdump <= 1.05x TTFT p50, <= 1.2x per-event p99 at 32
 streams, >= 0.9x requests/s.
+Memory (issue 9): RSS, and PSS (shared pages divided among the processes that map them),
+summed over each path's process tree from /proc: `respdeck record` is its own process, mitmdump
+and the ingester. Idle is after the warm-up traffic, loaded the peak during the rounds.
 
     uv run python tests/bench/bench_proxy.py [--rounds 3] [--events 50] [--interval-ms 10]
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -25,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -163,6 +168,72 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+# -- memory -----------------------------------------------------------------------------------
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and its descendants, from /proc/PID/task/*/children."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            with contextlib.suppress(OSError):  # a thread or process just ended
+                todo += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def process_memory(pid: int) -> tuple[int, int, int]:
+    """(RSS, PSS, threads) of one process, in bytes; zeros once it is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+        fields = dict(line.split(":", 1) for line in lines if ":" in line)
+        threads = len(list(Path(f"/proc/{pid}/task").iterdir()))
+    except OSError:
+        return 0, 0, 0
+    kb = {k: int(v.split()[0]) * 1024 for k, v in fields.items() if v.strip().endswith("kB")}
+    return kb.get("Rss", 0), kb.get("Pss", 0), threads
+
+
+def tree_memory(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) summed over the process tree."""
+    parts = [process_memory(p) for p in process_tree(pid)]
+    return sum(p[0] for p in parts), sum(p[1] for p in parts)
+
+
+class PeakMemory(threading.Thread):
+    """Samples each tree's RSS and PSS every 50 ms; keeps the peaks."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        super().__init__(daemon=True)
+        self.pids = pids
+        self.peak = {name: (0, 0) for name in pids}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.05):
+            for name, pid in self.pids.items():
+                rss, pss = tree_memory(pid)
+                old = self.peak[name]
+                self.peak[name] = (max(old[0], rss), max(old[1], pss))
+
+
+def memory_report(idle: dict[str, tuple[int, int]], loaded: dict[str, tuple[int, int]],
+                  breakdown: list[tuple[str, int, int, int]]) -> None:  # fmt: skip
+    mb = 1 << 20
+    print("\nmemory, summed over each process tree: RSS (PSS), MB")
+    for name in idle:
+        print(f"{name:<10} idle {idle[name][0] / mb:6.1f} ({idle[name][1] / mb:6.1f})   "
+              f"loaded peak {loaded[name][0] / mb:6.1f} ({loaded[name][1] / mb:6.1f})")  # fmt: skip
+    print("respdeck record, idle, by process:")
+    for command, rss, pss, threads in breakdown:
+        print(f"  {rss / mb:6.1f} ({pss / mb:6.1f}) MB {threads:4d} threads  {command}")
+    for label, figures in (("idle", idle), ("loaded", loaded)):
+        rss = figures["respdeck"][0] / figures["mitmdump"][0]
+        pss = figures["respdeck"][1] / figures["mitmdump"][1]
+        print(f"respdeck / mitmdump {label}: RSS {rss:.2f}x, PSS {pss:.2f}x (target <= 2)")
+
+
 # -- orchestration ----------------------------------------------------------------------------
 
 
@@ -224,6 +295,19 @@ def main() -> None:
             wait_port(port)
         for port in paths.values():  # warm up: connections, imports, the parser's first models
             asyncio.run(streams(port, 4))
+        time.sleep(2)  # let the ingester store the warm-up traffic: then it is idle
+        trees = {"mitmdump": procs[1].pid, "respdeck": procs[2].pid}
+        if args.addon_only:
+            trees["addon"] = procs[3].pid
+        idle = {name: tree_memory(pid) for name, pid in trees.items()}
+        breakdown = []
+        for pid in process_tree(procs[2].pid):
+            rss, pss, threads = process_memory(pid)
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            command = " ".join(a.decode() for a in argv[:4] if a).replace(sys.executable, "python")
+            breakdown.append((command[:70], rss, pss, threads))
+        peaks = PeakMemory(trees)
+        peaks.start()
         ttft: dict[str, list[float]] = {p: [] for p in paths}
         lat: dict[tuple[str, int], list[float]] = {(p, n): [] for p in paths for n in (1, 32)}
         rps: dict[str, list[float]] = {p: [] for p in paths}
@@ -236,7 +320,10 @@ def main() -> None:
                 first, events = asyncio.run(streams(port, 32))
                 lat[(name, 32)] += events
                 rps[name].append(asyncio.run(requests_per_second(port, 8, args.rps_seconds)))
+        peaks.done.set()
+        peaks.join()
         report(paths, ttft, lat, rps, args)
+        memory_report(idle, peaks.peak, breakdown)
     finally:
         for proc in reversed(procs):
             proc.send_signal(signal.SIGINT)
