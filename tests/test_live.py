@@ -306,7 +306,7 @@ def test_sql_reads_a_served_database_live_and_names_a_holder_that_does_not_serve
             text=True,
         )
         assert query.returncode == 0, query.stderr
-        assert query.stdout.strip() == '{"n": 28}'
+        assert query.stdout.strip() == '{"n": 32}'
 
         def respdeck(*args: str) -> _subprocess.CompletedProcess[str]:
             return _subprocess.run([_sys.executable, "-m", "inspector", *args, "--db", str(db)],
@@ -318,14 +318,14 @@ def test_sql_reads_a_served_database_live_and_names_a_holder_that_does_not_serve
             "WHERE i.type = 'function_call'"
         )
         joined = respdeck("sql", join, "--format", "json")
-        assert joined.returncode == 0 and joined.stdout.strip() == '{"n": 1}', joined.stderr
+        assert joined.returncode == 0 and joined.stdout.strip() == '{"n": 7}', joined.stderr
         usage = respdeck("usage", "--by", "thread", "--since", "2020-01-01")
         assert usage.returncode == 0 and "TOTAL" in usage.stdout, usage.stderr
         check = respdeck("check")
         assert check.returncode == 0 and "no_terminal_event" in check.stdout, check.stderr
         refused = respdeck("sql", "DELETE FROM exchanges")
         assert refused.returncode == 2 and "one single SELECT" in refused.stderr
-        assert respdeck("sql", "SELECT count(*) FROM exchanges").stdout.split()[-3] == "28"
+        assert respdeck("sql", "SELECT count(*) FROM exchanges").stdout.split()[-3] == "32"
     finally:
         server.send_signal(_signal.SIGINT)
         server.wait(timeout=30)
