@@ -37,7 +37,7 @@ def seed(db: Path, paths: list[Path]) -> Path:
 
 @pytest.fixture(scope="session")
 def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shipped recordings imported once (28 exchanges in 14 captures)."""
+    """The shipped recordings imported once (32 exchanges in 16 captures)."""
     return seed(tmp_path_factory.mktemp("tui") / "respdeck.duckdb", [RECORDINGS])
 
 
