@@ -25,6 +25,7 @@ from inspector.tui.query import (
     ids_sql,
     literal,
     parts_needed,
+    tokens_sql,
     view_sql,
 )
 from inspector.tui.store import NotASelect, Query, Store
@@ -292,3 +293,32 @@ def test_export_json_and_curl_from_a_stored_exchange(seeded_db: Path) -> None:
     assert '-H "api-key: ${AZURE_OPENAI_API_KEY}"' in script and "x-team: plain" in script
     assert [r["exchange_id"] for r in page][:2] == [28, 15] and len(page) == 32
     assert [t["exchange_id"] for t in thread.turns] == [13, 14]
+
+
+def test_list_cost_is_the_usage_views_cost(seeded_db: Path, tmp_path: Path) -> None:
+    """One cost: the list prices each response with the usage view's SQL (host, service tier,
+    day, input band), so they agree, priority-tier responses included."""
+    import shutil
+
+    from addon.store.db import open_for_write
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(seeded_db, db)
+    conn = open_for_write(db)
+    conn.execute(
+        "UPDATE exchanges SET started_at = TIMESTAMPTZ '2026-11-15 12:00:00+00' "
+        "WHERE started_at IS NOT NULL"
+    )
+    conn.execute("UPDATE responses SET service_tier = 'priority' WHERE model LIKE 'gpt-4.1%'")
+    listed = dict(conn.execute(f"SELECT exchange_id, cost_usd FROM ({tokens_sql()})").fetchall())
+    usage = conn.execute(
+        "SELECT exchange_id, sum(cost_usd), count(*) FILTER (service_tier = 'priority') "
+        "FROM usage GROUP BY exchange_id"
+    ).fetchall()
+    conn.close()
+    assert any(cost is not None and tiered for _, cost, tiered in usage)
+    for exchange_id, cost, _ in usage:
+        if cost is None:
+            assert listed[exchange_id] is None, exchange_id
+        else:
+            assert listed[exchange_id] == pytest.approx(cost, rel=1e-12), exchange_id

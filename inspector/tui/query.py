@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from addon.store.prices import cost_usd_sql, price_join_sql
+from addon.store.prices import priced_ctes
 
 # Stream events whose first arrival is "the first token".
 TTFT_WHERE = "ends_with(type, '.delta') AND NOT from_client"
@@ -95,8 +95,8 @@ def _in_ids(ids: Sequence[int] | None, column: str = "exchange_id") -> str:
 
 
 def tokens_sql(ids: Sequence[int] | None = None, with_cost: bool = True) -> str:
-    """Per exchange: its responses' tokens summed, and the cost (priced once per model and
-    day, NULL for a model without a price or a non-standard tier)."""
+    """Per exchange: its responses' tokens summed, and their cost (NULL where a response has no
+    price: unknown model, or no rate for its tier)."""
     where = _in_ids(ids, "r.exchange_id")
     sums = """
         sum(r.input_tokens) AS input_tokens, sum(r.cached_tokens) AS cached_tokens,
@@ -108,26 +108,19 @@ def tokens_sql(ids: Sequence[int] | None = None, with_cost: bool = True) -> str:
             f"SELECT r.exchange_id, {sums}, NULL::DOUBLE AS cost_usd FROM responses r "
             f"WHERE true {where} GROUP BY r.exchange_id"
         )
-    cost = cost_usd_sql("r.input_tokens", "r.cached_tokens", "r.output_tokens", "pr")
+    # The cost comes from the same SQL as the `usage` view (prices.priced_ctes): host, tier,
+    # day and input band minded, so the list and `respdeck usage` agree.
     return f"""
         WITH resp AS (
-            SELECT r.*, e.started_at, e.endpoint,
-                   CAST(timezone('UTC', e.started_at) AS DATE) AS day
+            SELECT r.*, e.started_at, e.endpoint, e.host
             FROM responses r JOIN exchanges e USING (exchange_id)
             WHERE true {where} {_in_ids(ids, "e.exchange_id")}
         ),
-        keyed AS (SELECT model, day, min(started_at) AS at FROM resp GROUP BY ALL),
-        priced AS (
-            SELECT k.model, k.day, pr.* FROM keyed k
-            LEFT JOIN LATERAL ({price_join_sql("k.model", "k.at")}) pr ON true
-        )
+        {priced_ctes("resp")}
         SELECT r.exchange_id, {sums},
-               sum(CASE WHEN coalesce(r.service_tier, 'default') IN ('default', 'auto')
-                         AND r.endpoint <> 'responses.input_tokens' THEN {cost} END)
+               sum(CASE WHEN r.endpoint <> 'responses.input_tokens' THEN r.cost_usd END)
                    AS cost_usd
-        FROM resp r
-        LEFT JOIN priced pr ON pr.model IS NOT DISTINCT FROM r.model
-                           AND pr.day IS NOT DISTINCT FROM r.day
+        FROM priced r
         GROUP BY r.exchange_id
     """
 
