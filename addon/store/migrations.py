@@ -281,7 +281,7 @@ def _v3_thread_keys(conn: duckdb.DuckDBPyConnection) -> None:
 # one small table, and a recursion that only visits the linked responses.
 THREADS_V3 = """
     CREATE VIEW threads AS
-    WITH RECURSIVE turns AS MATERIALIZED (
+    WITH turns AS MATERIALIZED (
         SELECT r.response_id,
                nullif(any_value(r.previous_response_id), r.response_id) AS previous_response_id,
                any_value(r.conversation_id) AS conversation_id,
@@ -332,31 +332,34 @@ THREADS_V3 = """
           AND (a.session_key IS NULL OR p.session_key IS NULL OR a.session_key = p.session_key)
         QUALIFY row_number() OVER (PARTITION BY p.ord ORDER BY p.depth, a.ord DESC) = 1
     ),
-    -- at most one link per response: the three rules exclude each other
+    -- at most one link per response (the three rules exclude each other), with what the
+    -- recursion carries: it only reads this small table
     links AS MATERIALIZED (
-        SELECT * FROM by_previous
-        UNION ALL SELECT * FROM by_conversation
-        UNION ALL SELECT * FROM by_content
-    ),
-    edges AS MATERIALIZED (
         SELECT t.ord, t.response_id, t.previous_response_id, t.conversation_id, l.parent,
                l.parent_id, l.link
-        FROM links l JOIN turns t USING (ord)
-    ),
-    chain(ord, thread_id, response_id, previous_response_id, conversation_id, turn,
-          parent_response_id, link) AS (
-        SELECT ord, coalesce(conversation_id, response_id), response_id, previous_response_id,
-               conversation_id, 0, NULL::VARCHAR, NULL::VARCHAR
-        FROM turns WHERE ord NOT IN (SELECT ord FROM links)
-        UNION ALL
-        SELECT e.ord, c.thread_id, e.response_id, e.previous_response_id, e.conversation_id,
-               c.turn + 1, e.parent_id, e.link
-        FROM edges e JOIN chain c ON e.parent = c.ord
-        WHERE c.turn < 10000
+        FROM (
+            SELECT * FROM by_previous
+            UNION ALL SELECT * FROM by_conversation
+            UNION ALL SELECT * FROM by_content
+        ) l JOIN turns t USING (ord)
     )
-    SELECT thread_id, response_id, previous_response_id, conversation_id, turn,
-           parent_response_id, link
-    FROM chain;
+    -- the recursion in a subquery: a view keeps MATERIALIZED only outside WITH RECURSIVE
+    SELECT * FROM (
+        WITH RECURSIVE chain(ord, thread_id, response_id, previous_response_id, conversation_id,
+                             turn, parent_response_id, link) AS (
+            SELECT ord, coalesce(conversation_id, response_id), response_id,
+                   previous_response_id, conversation_id, 0, NULL::VARCHAR, NULL::VARCHAR
+            FROM turns WHERE ord NOT IN (SELECT ord FROM links)
+            UNION ALL
+            SELECT e.ord, c.thread_id, e.response_id, e.previous_response_id, e.conversation_id,
+                   c.turn + 1, e.parent_id, e.link
+            FROM links e JOIN chain c ON e.parent = c.ord
+            WHERE c.turn < 10000
+        )
+        SELECT thread_id, response_id, previous_response_id, conversation_id, turn,
+               parent_response_id, link
+        FROM chain
+    );
 """
 
 
