@@ -81,7 +81,7 @@ class Recorder:
             conn.close()
 
     def wait_for(
-        self, sql: str, ok: Callable[[list[tuple[Any, ...]]], bool], timeout: float = 20
+        self, sql: str, ok: Callable[[list[tuple[Any, ...]]], bool], timeout: float = 120
     ) -> list[tuple[Any, ...]]:
         deadline = time.monotonic() + timeout
         rows: list[tuple[Any, ...]] = []
