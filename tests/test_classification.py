@@ -61,12 +61,15 @@ def test_a_stream_cut_before_its_terminal_event_is_aborted() -> None:
     assert not by_code(parsed, "closed_after_end")
 
 
-def test_a_stream_ended_by_an_error_event_is_complete() -> None:
+def test_an_http_stream_cut_after_an_error_event_is_still_aborted() -> None:
+    """`response.failed` can follow an `error` event (as in stream_error.har): a client that
+    hangs up on the error may have cut it off, so only a terminal event makes a stream whole."""
     events = text_stream(["a"], terminal=False)[:3]
     events.append({"type": "error", "code": "server_error", "message": "boom", "param": None,
                    "sequence_number": 3})  # fmt: skip
     parsed = parse_exchange(aborted(stream_exchange(sse_body(events))))
-    assert not parsed.exchange.aborted and by_code(parsed, "closed_after_end")
+    assert parsed.exchange.aborted and by_code(parsed, "aborted")
+    assert not by_code(parsed, "closed_after_end")
 
 
 def test_non_stream_bodies_whole_or_cut() -> None:

@@ -171,7 +171,9 @@ def _type_body(parsed: ParsedExchange, data: Any, collector: Collector) -> None:
         set_response(parsed, data, typed.model, collector)
 
 
-_END_EVENTS = TERMINAL | {"error"}  # after one of these the server sends nothing more
+# On a WebSocket an `error` event can end a turn; on an HTTP stream the server may still send
+# `response.failed` after it (stream_error.har), so only a terminal event ends one.
+_SOCKET_END_EVENTS = TERMINAL | {"error"}
 
 
 def settle_abort(parsed: ParsedExchange, collector: Collector) -> None:
@@ -206,18 +208,19 @@ def settle_abort(parsed: ParsedExchange, collector: Collector) -> None:
 
 
 def _arrived_whole(parsed: ParsedExchange, collector: Collector) -> bool:
-    """Streams: their end event arrived (on a WebSocket, one for every response.create).
+    """Streams: their terminal event arrived (on a WebSocket, an end for every
+    response.create).
     Other bodies: the Content-Length arrived, or the body is complete JSON."""
     exchange = parsed.exchange
-    ends = sum(e.type in _END_EVENTS for e in parsed.events if not e.from_client)
+    server = [e.type for e in parsed.events if not e.from_client]
     if exchange.websocket is not None:
         creates = sum(e.type == "response.create" for e in parsed.events if e.from_client)
-        return 0 < creates <= ends
+        return 0 < creates <= sum(t in _SOCKET_END_EVENTS for t in server)
     response = exchange.response
     if response is None:
         return False
     if parsed.streamed:
-        return ends > 0
+        return any(t in TERMINAL for t in server)
     length = (header(response.headers, "content-length") or "").strip()
     if length.isdigit() and int(length) == len(response.body):
         return True
