@@ -112,11 +112,15 @@ def test_an_upstream_certificate_not_trusted_is_refused(
     served = len(upstream.served)
     try:
         with httpx.Client(timeout=60) as client:
-            response = client.post(rec.base_url + "/responses", json=HAIKU)
+            try:
+                response = client.post(rec.base_url + "/responses", json=HAIKU)
+            except httpx.RemoteProtocolError:
+                response = None  # mitmproxy may also just close the client's connection
     finally:
         assert rec.stop() == 0, rec.output()
-    assert response.status_code == 502
-    assert "certificate" in response.text.lower()
+    if response is not None:
+        assert response.status_code == 502
+        assert "certificate" in response.text.lower()
     assert len(upstream.served) == served  # nothing went past the refused handshake
 
 
