@@ -97,7 +97,7 @@ def test_reverse_mode_to_a_tls_upstream_with_its_ca(
         assert STREAM.response is not None
         assert through == direct == STREAM.response.body
         assert_unbuffered(arrivals)
-        rows = rec.wait_for(STORED, lambda rows: len(rows) == 3, timeout=90)
+        rows = rec.wait_for(STORED, lambda rows: len(rows) == 3)
     finally:
         assert rec.stop() == 0, rec.output()
     assert all(url.startswith(front.url + "/v1/responses") for url, _ in rows)
@@ -185,7 +185,7 @@ def test_regular_mode_with_the_printed_trust_variables(
         assert result.returncode == 0, result.stderr
         got = json.loads(result.stdout)
         assert len(upstream.served) == served + 3
-        rows = rec.wait_for(STORED, lambda rows: len(rows) == 3, timeout=90)
+        rows = rec.wait_for(STORED, lambda rows: len(rows) == 3)
     finally:
         assert rec.stop() == 0, rec.output()
     text, events = sdk_calls(direct_client(front, files))
