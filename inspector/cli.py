@@ -10,16 +10,17 @@ import click
 # name -> (module, attribute, one-line help). Subcommands are imported only when run: the
 # wire core pulls in openai's models (~2 s), which `sql` or `usage` never need.
 COMMANDS = {
-    "parse": ("parse_cmd", "parse", "Parse recordings (cassettes, HAR, SSE, JSON) and report."),
-    "import": ("import_cmd", "import_", "Import recordings into the database."),
-    "sql": ("sql_cmd", "sql", "Run a SQL query over recorded traffic."),
-    "usage": ("usage_cmd", "usage", "Tokens and cost by model, day, key or thread."),
-    "check": ("check_cmd", "check", "Findings across the database, by code."),
-    "reindex": ("reindex_cmd", "reindex", "Re-parse the stored raw bytes (after an upgrade)."),
-    "serve": ("serve_cmd", "serve", "Hold a database and serve it to live readers."),
-    "record": ("record_cmd", "record", "Record Responses API traffic through a local proxy."),
-    "browse": ("browse_cmd", "browse", "Browse recorded traffic in a terminal UI."),
-    "demo": ("demo_cmd", "demo", "Record a bundled session offline and browse it."),
+    "parse": ("parse", "parse", "Parse recordings (cassettes, HAR, SSE, JSON) and report."),
+    "import": ("import_", "import_", "Import recordings into the database."),
+    "sql": ("sql", "sql", "Run a SQL query over recorded traffic."),
+    "usage": ("usage", "usage", "Tokens and cost by model, day, key or thread."),
+    "check": ("check", "check", "Findings across the database, by code."),
+    "reindex": ("reindex", "reindex", "Re-parse the stored raw bytes (after an upgrade)."),
+    "serve": ("serve", "serve", "Hold a database and serve it to live readers."),
+    "record": ("record", "record", "Record Responses API traffic through a local proxy."),
+    "browse": ("browse", "browse", "Browse recorded traffic in a terminal UI."),
+    "replay": ("replay", "replay", "Serve recordings as a local Responses API, offline."),
+    "demo": ("demo", "demo", "Record a bundled session offline and browse it."),
 }
 
 
@@ -31,7 +32,7 @@ class LazyGroup(click.Group):
         if cmd_name not in COMMANDS:
             return None
         module, attribute, _ = COMMANDS[cmd_name]
-        return getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
+        return getattr(importlib.import_module(f"{__package__}.commands.{module}"), attribute)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
@@ -56,11 +57,11 @@ def cli(ctx: click.Context) -> None:
             raise click.exceptions.NoArgsIsHelpError(ctx)
 
 
-def main() -> None:
+def main(args: list[str] | None = None) -> None:
     """Console entry point: bad input gives a one-line error and exit 2, never a traceback."""
     try:
         # Without standalone mode click returns an Exit's code instead of exiting.
-        code = cli.main(standalone_mode=False)
+        code = cli.main(args=args, prog_name="respdeck", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)

@@ -15,10 +15,10 @@ from openai import Stream
 from openai.lib.streaming.responses._responses import ResponseStream
 from openai.types.responses import ResponseStreamEvent
 
+from addon.wire.body_events import decoded_body
 from addon.wire.collect import Collector
 from addon.wire.exchange import Exchange, HttpRequest, HttpResponse
 from addon.wire.result import ParsedExchange
-from addon.wire.stream import decoded_body
 
 API = "https://api.openai.com/v1"
 

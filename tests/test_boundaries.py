@@ -63,7 +63,7 @@ def test_wire_core_loads_without_mitmproxy_or_textual() -> None:
 
     code = (
         "import sys, addon.wire.parse, addon.importers, inspector.cli\n"
-        "import addon.recorder.ingest_main, addon.recorder.spool, inspector.record_cmd\n"
+        "import addon.recorder.ingest_main, addon.recorder.spool, inspector.commands.record\n"
         "bad = [m for m in ('mitmproxy', 'textual') if m in sys.modules]\n"
         "assert not bad, bad\n"
     )

@@ -44,7 +44,7 @@ while True:
 
 SERVE = """
 import sys
-from inspector.serve_cmd import serve
+from inspector.commands.serve import serve
 serve.main(["--db", sys.argv[1]], standalone_mode=False)
 """
 

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 
 from addon.wire.lenient import Typed
-from addon.wire.models import type_item, type_object
+from addon.wire.models import type_item, type_object, type_payload
 from addon.wire.omitted import OMITTED_BY_CLIENTS, OMITTED_BY_SERVERS, SERVER_MIN_PROJECTS
 from addon.wire.result import ParsedExchange
-from addon.wire.stream import type_payload
 
 from .conftest import CORPUS, REPORT
 

@@ -12,7 +12,7 @@ import httpx2 as httpx
 import openai
 import pytest
 
-from inspector.proxy_process import ProxyConfig, ProxyProcess
+from addon.recorder.proxy_process import ProxyConfig, ProxyProcess
 from inspector.replay.upstream import ReplayUpstream
 from tests.helpers import respdeck
 from tests.recorder_harness import ROOT, Recorder, free_port, read_db
@@ -155,7 +155,7 @@ def test_listens_on_localhost_only_by_default(tmp_path: Path) -> None:
     command = ProxyProcess(config).command()
     assert command[command.index("--listen-host") + 1] == "127.0.0.1"
     assert config.client_env() == {"OPENAI_BASE_URL": "http://127.0.0.1:8080/v1"}
-    from inspector.record_cmd import record
+    from inspector.commands.record import record
 
     (listen,) = [p for p in record.params if p.name == "listen_host"]
     assert listen.default == "127.0.0.1"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.proxy_process import ProxyConfig
+from addon.recorder.proxy_process import ProxyConfig
 from inspector.replay.upstream import ReplayUpstream
 from tests.recorder_harness import ROOT, free_port, read_db
 

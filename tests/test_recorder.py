@@ -22,10 +22,10 @@ from addon.recorder.journal import (
     run_name,
     split_records,
 )
-from addon.recorder.redact import Redactor, parse_path, redact_value
 from addon.recorder.spool import Spool, read_status
 from addon.wire.exchange import Exchange, HttpRequest, HttpResponse, Timings, WsMessage
 from addon.wire.parse import parse_exchange
+from addon.wire.redact import Redactor, parse_path, redact_value
 from tests.helpers import API, sse_body, text_stream
 
 SECRET = "sk-planted-0123456789abcdef"

@@ -18,7 +18,7 @@ def test_the_proxy_and_the_record_command_load_no_store_or_parser() -> None:
     script = textwrap.dedent(
         f"""
         import sys
-        import addon.recorder.hooks, inspector.record_cmd, inspector.ingest_process
+        import addon.recorder.hooks, inspector.commands.record, addon.recorder.ingest_process
         print(sorted(m for m in {HEAVY!r} if m in sys.modules))
         """
     )

@@ -506,7 +506,7 @@ def test_websocket_first_message_picks_among_sessions_on_one_path() -> None:
 
 
 def test_command_serves_until_interrupted_and_reports_bad_paths_in_one_line() -> None:
-    command = [sys.executable, "-m", "inspector.replay"]
+    command = [sys.executable, "-m", "inspector", "replay"]  # `respdeck replay`
     proc = subprocess.Popen(
         [*command, str(RECORDINGS / "vcr_cassette.yaml"), "--pace", "0"],
         cwd=ROOT,
@@ -531,4 +531,9 @@ def test_command_serves_until_interrupted_and_reports_bad_paths_in_one_line() ->
         [*command, "no/such/dir"], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert bad.returncode == 2
-    assert bad.stderr.strip() == "error: no/such/dir: no such file or directory"
+    assert bad.stderr.strip() == "respdeck: no/such/dir: no such file or directory"
+    alias = subprocess.run(  # the module entry is a thin alias of the command
+        [sys.executable, "-m", "inspector.replay", "no/such/dir"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert (alias.returncode, alias.stderr) == (bad.returncode, bad.stderr)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from textual.containers import VerticalScroll
 
+from addon.store.reader import Reader
 from inspector.tui.app import BrowseApp
 from inspector.tui.detail import EventsTable
-from inspector.tui.store import Store
 from tests.test_tui_paging import ROWS, many
 from tests.test_tui_support import (
     SIZE,
@@ -34,7 +34,7 @@ TOTAL = 32  # the shipped recordings (tests/test_tui.py counts the same)
 class ListQueriesHeld:
     """Every list query (count, page) waits from `hold()` until `release()`."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Reader) -> None:
         self.store = store
         self._held, self._release = threading.Event(), threading.Event()
         self._thread = threading.Thread(target=self._hold, name="hold-list", daemon=True)
@@ -106,7 +106,7 @@ def test_number_keys_take_the_keyboard_into_the_tab_they_show(seeded_db: Path) -
 
 def test_keys_typed_while_the_first_page_loads_are_kept(seeded_db: Path) -> None:
     async def scenario() -> None:
-        store = Store.open(seeded_db)
+        store = Reader.open(seeded_db)
         app = BrowseApp(seeded_db, store=store)
         with ListQueriesHeld(store) as fetch:  # held before the app starts
             async with app.run_test(size=SIZE) as pilot:
@@ -132,7 +132,7 @@ def test_keys_typed_while_the_first_page_loads_are_kept(seeded_db: Path) -> None
 
 def test_keys_typed_while_a_new_sort_runs_move_in_its_rows(seeded_db: Path) -> None:
     async def scenario() -> None:
-        store = Store.open(seeded_db)
+        store = Reader.open(seeded_db)
         app = BrowseApp(seeded_db, store=store)
         async with app.run_test(size=SIZE) as pilot:
             screen = await ready(pilot, TOTAL)
@@ -160,7 +160,7 @@ def test_keys_typed_while_the_list_is_read_again_stay_where_they_moved(seeded_db
     selection; moves made meanwhile are not undone when it comes back."""
 
     async def scenario() -> None:
-        store = Store.open(seeded_db)
+        store = Reader.open(seeded_db)
         app = BrowseApp(seeded_db, store=store)
         async with app.run_test(size=SIZE) as pilot:
             screen = await ready(pilot, TOTAL)
@@ -182,7 +182,7 @@ def test_keys_typed_while_the_list_is_read_again_stay_where_they_moved(seeded_db
 
 def test_enter_and_moves_while_a_page_is_fetched_are_kept(many: Path) -> None:
     async def scenario() -> None:
-        store = Store.open(many)
+        store = Reader.open(many)
         app = BrowseApp(many, store=store)
         async with app.run_test(size=SIZE) as pilot:
             screen = await ready(pilot, ROWS)

@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from rich.console import Group
 
+from addon.store.reader import NotASelect, Query, Reader
 from inspector.tui import fmt
 from inspector.tui.charts import bar, bars
 from inspector.tui.conversation import render_items, streamed_text
@@ -28,7 +29,6 @@ from inspector.tui.query import (
     tokens_sql,
     view_sql,
 )
-from inspector.tui.store import NotASelect, Query, Store
 from tests.test_tui_support import seeded_db, text_of
 
 __all__ = ["seeded_db"]
@@ -256,7 +256,7 @@ def test_long_gaps_and_findings_stand_out_in_the_timeline() -> None:
 
 
 def test_export_json_and_curl_from_a_stored_exchange(seeded_db: Path) -> None:
-    store = Store.open(seeded_db)
+    store = Reader.open(seeded_db)
     try:
         with store.cursor("detail") as cur:
             detail = fetch_detail(cur, 13)

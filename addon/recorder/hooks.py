@@ -22,6 +22,7 @@ from mitmproxy import ctx, exceptions, http
 
 from addon.store.location import db_path
 from addon.wire.endpoints import classify
+from addon.wire.redact import Redactor
 
 from .capture import Captured, ChunkTee
 from .ingest_main import spawn, wait_for_eof
@@ -33,7 +34,6 @@ from .journal import (
     journal_dir_for,
     run_name,
 )
-from .redact import Redactor
 from .spool import Spool
 
 log = logging.getLogger("respdeck")

@@ -18,9 +18,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from addon.wire.redact import Redactor
+
 from .capture import Captured
 from .journal import JournalFile, write_snapshot
-from .redact import Redactor
 
 log = logging.getLogger("respdeck")
 

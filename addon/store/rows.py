@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from addon.wire.final import usage_of
+from addon.wire.final_response import usage_of
 from addon.wire.result import ParsedExchange
 
 from .thread_keys import exchange_turns

@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from .canonical import canonical_json
 from .models import implied_type
 
 # Keys that say how an item was delivered, not what it says. A call_id pairs a call with its
@@ -129,7 +130,7 @@ def canonical_item(item: Any) -> Any:
 def content_key(item: Any) -> str:
     """A stable key (32 hex digits) for what an item says: equal for the item the server sent
     and the one a client resends, different as soon as the text, a call or an output differs."""
-    data = orjson.dumps(canonical_item(item), option=orjson.OPT_SORT_KEYS)
+    data = canonical_json(canonical_item(item))
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 

@@ -19,6 +19,7 @@ from openai.types.responses import (
     EasyInputMessage,
     InputTokenCountResponse,
     Response,
+    ResponseErrorEvent,
     ResponseInputItem,
     ResponseInputMessageItem,
     ResponseItem,
@@ -338,3 +339,23 @@ def type_object(data: Any) -> Typed | None:
     if cls in (Response, CompactedResponse):
         return type_response(data, cls)
     return build(cls, data) if cls else None
+
+
+def _typed_error(data: dict[str, Any]) -> Typed:
+    """The nested error form {type:error, error:{...}} typed as the flat SDK model."""
+    inner = data.get("error") if isinstance(data.get("error"), dict) else {}
+    flat = {"type": "error", "sequence_number": data.get("sequence_number")}
+    flat.update({k: inner.get(k) for k in ("code", "message", "param")})
+    typed = build(ResponseErrorEvent, flat)
+    return Typed(typed.model, typed.mismatches, [], typed.missing)
+
+
+def type_payload(data: dict[str, Any]) -> tuple[str | None, Typed]:
+    """(current event name, Typed) of one event payload, nested error forms included."""
+    kind = data.get("type")
+    if (kind == "error" or kind is None) and isinstance(data.get("error"), dict):
+        return "error", _typed_error(data)  # nested form, or a bare {"error": {...}}
+    typed = type_event(data)
+    if isinstance(kind, str) and kind in EVENT_ALIASES:
+        kind = EVENT_ALIASES[kind]
+    return (kind if isinstance(kind, str) else None), typed

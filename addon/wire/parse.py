@@ -12,18 +12,18 @@ from openai.types.conversations.conversation_item_list import ConversationItemLi
 from openai.types.responses import ResponseItemList
 
 from .accumulate import TERMINAL, Accumulator
+from .body_events import decoded_body, sse_events
 from .collect import Collector
 from .endpoints import classify
 from .exchange import Exchange, HttpResponse, header
-from .final import set_response, text_of
+from .final_response import set_response, text_of
 from .findings import Finding, Severity
 from .items import type_items
 from .lenient import Unknown
 from .models import type_item, type_object
 from .request import parse_request
 from .result import ErrorInfo, ParsedExchange, TooDeep, loads
-from .stream import decoded_body, sse_events
-from .streamed import finish_stream, parse_websocket
+from .stream_assembly import finish_stream, parse_websocket
 
 _SSE_PREFIXES = (b"event:", b"data:", b"id:", b":", b"retry:")
 _LIST_CONTEXT = {

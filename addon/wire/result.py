@@ -76,7 +76,7 @@ class StreamEvent:
     def model(self) -> BaseModel | None:
         """The typed openai model (or Unknown); None for invalid payloads and client messages."""
         if self._model is None and self.valid and not self.from_client:
-            from .stream import type_payload
+            from .models import type_payload
 
             self._model = type_payload(self.data)[1].model
         return self._model

@@ -1,7 +1,7 @@
 """Replay: serve recorded Responses API exchanges from a local upstream, offline.
 
 `ReplayUpstream` is the server (tests of the recorder, `respdeck demo`, benchmarks); `match`
-decides which recording answers a request; `python -m inspector.replay PATH...` serves
+decides which recording answers a request; `respdeck replay PATH...` serves
 recordings from the command line. The server is imported on first use.
 """
 

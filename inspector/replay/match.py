@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from addon.importers import SYNTHETIC_HEADER
+from addon.wire.canonical import canonical_json, canonical_text
 from addon.wire.exchange import Exchange, WsMessage
 
 # Fields a client is most likely to keep when it re-sends a recorded call, heaviest first.
@@ -87,9 +88,7 @@ def request_key(
         except (ValueError, UnicodeDecodeError):
             data = None
         else:
-            canonical = json.dumps(
-                data, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-            ).encode()
+            canonical = canonical_json(data)
         if isinstance(data, dict):
             fields = data
     stream = _truthy(fields.get("stream")) or any(k == "stream" and _truthy(v) for k, v in query)
@@ -109,10 +108,6 @@ def recording_key(exchange: Exchange) -> RequestKey:
     return request_key("WS", request.url, first)
 
 
-def _canon(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
 def similarity(recorded: RequestKey, incoming: RequestKey) -> tuple[int, ...] | None:
     """How alike two requests of the same method and path are; None when they must not match.
 
@@ -123,9 +118,14 @@ def similarity(recorded: RequestKey, incoming: RequestKey) -> tuple[int, ...] | 
     if recorded.stream != incoming.stream:
         return None
     a, b = recorded.fields, incoming.fields
-    primary = [int(k in a and k in b and _canon(a[k]) == _canon(b[k])) for k in PRIMARY_FIELDS]
+    primary = [
+        int(k in a and k in b and canonical_text(a[k]) == canonical_text(b[k]))
+        for k in PRIMARY_FIELDS
+    ]
     others = (set(a) | set(b)) - {*PRIMARY_FIELDS, "stream"}
-    equal = sum(1 for k in others if k in a and k in b and _canon(a[k]) == _canon(b[k]))
+    equal = sum(
+        1 for k in others if k in a and k in b and canonical_text(a[k]) == canonical_text(b[k])
+    )
     q_a, q_b = set(recorded.query), set(incoming.query)
     equal_q = len(q_a & q_b - {("stream", "true")})
     if not any(primary) and not equal_q:

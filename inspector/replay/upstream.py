@@ -7,7 +7,7 @@ offset, so a client (or a proxy in between) sees the original chunking and timin
 loop in a background thread serves every connection; h11 frames HTTP/1.1 (keep-alive included)
 and wsproto the WebSocket mode.
 
-    python -m inspector.replay recordings/ [--port N] [--pace F]
+    respdeck replay recordings/ [--port N] [--pace F]
 """
 
 from __future__ import annotations

@@ -10,13 +10,13 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from addon.store.db import StoreError
+from addon.store.reader import Reader
 
 from .commands import BrowseCommands
 from .error_screen import ErrorScreen
 from .launch import Launch
 from .main_screen import MainScreen
 from .messages import StoreOpened
-from .store import Store
 
 
 class BrowseApp(App[None]):
@@ -30,7 +30,7 @@ class BrowseApp(App[None]):
         Binding("question_mark", "help", "Help"),
     ]
 
-    def __init__(self, db: Path, store: Store | None = None, launch: Launch | None = None) -> None:
+    def __init__(self, db: Path, store: Reader | None = None, launch: Launch | None = None) -> None:
         """Browse `db`. `launch` (from `launch.prepare`) brings the store already open and its
         first page on the way; `store`, an open store; with neither, the app opens `db`
         itself. A database that cannot be used gets a screen saying why."""
@@ -51,7 +51,7 @@ class BrowseApp(App[None]):
     @work(thread=True, exclusive=True, group="open")
     def open_store(self) -> None:
         try:
-            store = Store.open(self.db)
+            store = Reader.open(self.db)
         except StoreError as exc:
             self.post_message(StoreOpened(None, str(exc)))
             return
@@ -78,7 +78,7 @@ class BrowseApp(App[None]):
             self.store.close()
 
 
-def run_browse(db: Path, store: Store | None = None) -> None:
+def run_browse(db: Path, store: Reader | None = None) -> None:
     """Open the browser on `db` until the user quits (see `launch.run_browse`)."""
     from .launch import run_browse as run
 

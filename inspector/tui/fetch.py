@@ -9,9 +9,9 @@ from typing import Any
 import duckdb
 
 from addon.store.prices import price_join_sql
+from addon.store.reader import Query
 
 from .query import ROW_FIELDS, ListSpec, count_sql, ids_sql, literal, rows_sql
-from .store import Query
 
 Row = dict[str, Any]
 THREAD_MAP = "respdeck_thread_map"  # a temporary copy of the threads view, per list cursor
@@ -255,7 +255,7 @@ class UsageData:
 
 def fetch_usage(cur: Query) -> UsageData:
     """Tokens and cost by model and by day: the same SQL as `respdeck usage`."""
-    from inspector.usage_cmd import usage_sql  # click, only for this screen
+    from inspector.commands.usage import usage_sql  # click, only for this screen
 
     out = []
     for by in ("model", "day"):

@@ -10,16 +10,16 @@ from pathlib import Path
 import duckdb
 
 from addon.store.db import StoreError
+from addon.store.reader import Reader
 
 from .fetch import Row, count_rows, fetch_page
 from .query import PAGE_SIZE, ListSpec, error_text
-from .store import Store
 
 
 class Prefetch(threading.Thread):
     """The row count and the first page of the default list, fetched in the background."""
 
-    def __init__(self, store: Store, spec: ListSpec) -> None:
+    def __init__(self, store: Reader, spec: ListSpec) -> None:
         super().__init__(name="respdeck-prefetch", daemon=True)
         self.store = store
         self.spec = spec
@@ -44,17 +44,17 @@ class Launch:
     """What the app starts with: an open store (and its first page coming), or an error."""
 
     db: Path
-    store: Store | None = None
+    store: Reader | None = None
     prefetch: Prefetch | None = None
     error: str = ""
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def prepare(db: Path, store: Store | None = None) -> Launch:
+def prepare(db: Path, store: Reader | None = None) -> Launch:
     """Open `db` unless `store` is given, and start fetching the first page."""
     if store is None:
         try:
-            store = Store.open(db)
+            store = Reader.open(db)
         except StoreError as exc:
             return Launch(db, error=str(exc))
     prefetch = Prefetch(store, ListSpec())
@@ -62,7 +62,7 @@ def prepare(db: Path, store: Store | None = None) -> Launch:
     return Launch(db, store, prefetch)
 
 
-def run_browse(db: Path, store: Store | None = None) -> None:
+def run_browse(db: Path, store: Reader | None = None) -> None:
     """Browse `db` until the user quits (`respdeck browse`, `respdeck demo`). A database that
     cannot be opened gets a screen saying why."""
     launch = prepare(db, store)

@@ -17,6 +17,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
+from addon.store.reader import Query, Reader
+
 from .detail import TABS, DetailPane
 from .exchange_table import ExchangeTable
 from .fetch import THREAD_MAP, build_thread_map, count_rows, fetch_detail, fetch_page, poll
@@ -31,7 +33,6 @@ from .messages import (
     StoreOpened,
 )
 from .query import COLUMN_KEYS, COLUMNS, GROUPS, ListSpec, error_text, parts_needed
-from .store import Query, Store
 
 if TYPE_CHECKING:
     from .launch import Prefetch
@@ -60,7 +61,7 @@ class MainScreen(Screen[None]):
         ],
     ]
 
-    def __init__(self, store: Store, prefetch: Prefetch | None = None) -> None:
+    def __init__(self, store: Reader, prefetch: Prefetch | None = None) -> None:
         super().__init__()
         self.store = store
         self.prefetch = prefetch
@@ -319,7 +320,7 @@ class MainScreen(Screen[None]):
         from addon.store.db import StoreError
 
         try:
-            store = Store.open(self.store.path)
+            store = Reader.open(self.store.path)
         except StoreError as exc:
             self.post_message(StoreOpened(None, str(exc)))
             return

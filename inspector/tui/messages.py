@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from addon.store.reader import Reader
+
 from .fetch import Detail, Poll, Row, ThreadData, UsageData
 from .query import ListSpec
-from .store import Store
 
 
 class ListLoaded(Message, bubble=False):
@@ -63,7 +64,7 @@ class StoreLost(Message, bubble=False):
 
 
 class StoreOpened(Message, bubble=False):
-    def __init__(self, store: Store | None, error: str = "") -> None:
+    def __init__(self, store: Reader | None, error: str = "") -> None:
         super().__init__()
         self.store = store
         self.error = error

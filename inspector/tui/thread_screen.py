@@ -17,11 +17,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from addon.store.reader import Reader
+
 from . import fmt
 from .fetch import Row, fetch_thread
 from .messages import ThreadLoaded
 from .query import error_text
-from .store import Store
 
 COLUMNS = (
     "turn",
@@ -44,7 +45,7 @@ COLUMNS = (
 class ThreadScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,t", "app.pop_screen", "Back")]
 
-    def __init__(self, store: Store, exchange_id: int) -> None:
+    def __init__(self, store: Reader, exchange_id: int) -> None:
         super().__init__()
         self.store = store
         self.exchange_id = exchange_id

@@ -15,12 +15,13 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
+from addon.store.reader import Reader
+
 from . import fmt
 from .charts import bar
 from .fetch import Row, UsageData, fetch_usage
 from .messages import UsageLoaded
 from .query import error_text
-from .store import Store
 
 BAR_WIDTH = 24
 
@@ -66,7 +67,7 @@ def usage_table(rows: list[Row], key: str, title: str) -> Table:
 class UsageScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,u", "app.pop_screen", "Back")]
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Reader) -> None:
         super().__init__()
         self.store = store
 

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from addon.importers import ImportFailure, iter_paths, load_file
 from addon.wire.accumulate import Accumulator
+from addon.wire.body_events import decoded_body, sse_events
 from addon.wire.collect import Collector
 from addon.wire.exchange import Exchange
 from addon.wire.parse import parse_exchange
 from addon.wire.sse import decode_all
-from addon.wire.stream import decoded_body, sse_events
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -46,7 +46,7 @@ from addon.store.prices import load_prices
 from addon.store.rows import TABLES, Batch, add_exchange
 from addon.store.writer import write_batch
 from addon.wire.parse import parse_exchange
-from inspector.usage_cmd import usage_sql
+from inspector.commands.usage import usage_sql
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -5,13 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import duckdb
 
-from addon.store.db import StoreError, db_path, open_for_read
-from addon.store.live import read_query
 from addon.wire.findings import CODES
 
-from .sql_cmd import format_table
+from ._common import db_option, format_table, reading
 
 CHECK_SQL = """
     SELECT code, severity, count(*) AS findings, count(DISTINCT exchange_id) AS exchanges,
@@ -24,20 +21,12 @@ SEVERITIES = ("error", "warning", "info")
 
 
 @click.command()
-@click.option("--db", "db", type=click.Path(path_type=Path), help="Database file.")
+@db_option
 def check(db: Path | None) -> None:
     """Findings across the database, by code and severity, with example exchange ids."""
-    try:
-        conn = open_for_read(db_path(db))
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
-    try:
-        rows = read_query(conn, CHECK_SQL).fetchall()
-        (total,) = read_query(conn, "SELECT count(*) FROM exchanges").fetchone() or (0,)
-    except duckdb.Error as exc:
-        raise click.ClickException(str(exc).splitlines()[0]) from exc
-    finally:
-        conn.close()
+    with reading(db) as reader:
+        rows = reader.fetchall(CHECK_SQL)
+        (total,) = reader.fetchone("SELECT count(*) FROM exchanges") or (0,)
     if rows:
         table = [
             (code, sev, n, ex, examples, CODES.get(code, "")) for code, sev, n, ex, examples in rows

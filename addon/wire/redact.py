@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from addon.wire.decoding import BodyDecoder
-from addon.wire.exchange import Exchange, fingerprint, header, redact_headers
-from addon.wire.result import loads
+from .decoding import BodyDecoder
+from .exchange import Exchange, fingerprint, header, redact_headers
+from .result import loads
 
 Path = tuple[str, ...]
 

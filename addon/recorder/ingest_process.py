@@ -11,9 +11,8 @@ from __future__ import annotations
 import subprocess
 import time
 
-from addon.recorder.ingest_main import spawn
-from addon.recorder.ingest_status import IngestStats, read_stats
-
+from .ingest_main import spawn
+from .ingest_status import IngestStats, read_stats
 from .proxy_process import ProxyConfig
 
 

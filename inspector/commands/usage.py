@@ -6,12 +6,8 @@ from datetime import date
 from pathlib import Path
 
 import click
-import duckdb
 
-from addon.store.db import StoreError, db_path, open_for_read
-from addon.store.live import read_query
-
-from .sql_cmd import format_table
+from ._common import db_option, format_table, reading
 
 GROUPS = {
     "model": "coalesce(u.model, '(unknown)')",
@@ -76,7 +72,7 @@ def unpriced_line(rows: list[tuple[str, int, int]]) -> str:
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="Only usage on or after this day (UTC), YYYY-MM-DD.",
 )
-@click.option("--db", "db", type=click.Path(path_type=Path), help="Database file.")
+@db_option
 def usage(by: str, since: object, db: Path | None) -> None:
     """Tokens and cost (USD) by model, day, key or thread, with a total.
 
@@ -84,20 +80,12 @@ def usage(by: str, since: object, db: Path | None) -> None:
     NULL ("unpriced") for a model neither prices, or a service tier without a rate of its
     own then, never a guess; the last line counts those responses and names their models.
     """
-    try:
-        conn = open_for_read(db_path(db))
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
     day = since.date() if since else None  # type: ignore[attr-defined]
-    try:
-        result = read_query(conn, usage_sql(by, day))
+    with reading(db) as reader:
+        result = reader.execute(usage_sql(by, day))
         names = [d[0] for d in result.description or []]
         rows = [list(r) for r in result.fetchall()]
-        unpriced = read_query(conn, unpriced_sql(day)).fetchall()
-    except duckdb.Error as exc:
-        raise click.ClickException(str(exc).splitlines()[0]) from exc
-    finally:
-        conn.close()
+        unpriced = reader.fetchall(unpriced_sql(day))
     if rows:
         rows[-1][0] = "TOTAL"
     click.echo(format_table(names, [tuple(r) for r in rows]))

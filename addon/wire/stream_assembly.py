@@ -7,13 +7,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from .accumulate import TERMINAL, Accumulated, Accumulator, compare_output
+from .body_events import websocket_events
 from .collect import Collector
-from .final import set_response, text_of
+from .final_response import set_response, text_of
 from .findings import Finding, Severity, check_sequence
 from .models import type_response
 from .request import apply_create_params
 from .result import ErrorInfo, ParsedExchange, StreamEvent
-from .stream import websocket_events
 
 
 def _accumulated(acc: Accumulator, collector: Collector) -> Accumulated:

@@ -6,33 +6,22 @@ reach the database through it (Quack on 127.0.0.1) instead of opening the file.
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
-from types import FrameType
 
 import click
 
-from addon.store.db import StoreError, db_path, open_for_write
+from addon.store.db import db_path
 from addon.store.live import LiveError, LiveServer
+
+from ._common import db_option, stop_on_signals, writing
 
 
 @click.command()
-@click.option("--db", "db", type=click.Path(path_type=Path), help="Database file.")
+@db_option
 def serve(db: Path | None) -> None:
     """Serve the database to other respdeck processes until Ctrl-C."""
     path = db_path(db)
-    try:
-        conn = open_for_write(path)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with writing(db) as conn, stop_on_signals() as stop:
         try:
             server = LiveServer.start(conn, path)
         except LiveError as exc:
@@ -46,10 +35,4 @@ def serve(db: Path | None) -> None:
                 pass
         finally:
             server.stop()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        try:
-            conn.execute("CHECKPOINT")
-        finally:
-            conn.close()
+        conn.execute("CHECKPOINT")

@@ -14,18 +14,12 @@ from .collect import Collector
 from .decoding import BodyDecoder
 from .exchange import HttpResponse, WsMessage, header
 from .findings import Finding, Severity
-from .lenient import Typed, build
-from .models import EVENT_ALIASES, event_validator, type_event, type_label
+from .models import event_validator, type_label, type_payload
 from .result import StreamEvent, TooDeep, loads, too_deep
 from .sse import MAX_LINE, SseDecoder
 
 SLICE = 1 << 16  # bodies recorded without chunking are decoded in 64 KiB slices
 RAW_TEXT_LIMIT = 1 << 16  # invalid payloads are kept up to this many characters
-
-try:
-    from openai.types.responses import ResponseErrorEvent
-except ImportError:  # pragma: no cover - every supported openai has it
-    ResponseErrorEvent = None  # type: ignore[assignment,misc]
 
 
 def iter_body(response: HttpResponse) -> Iterator[tuple[float | None, memoryview]]:
@@ -70,26 +64,6 @@ def decoded_body(
         )
     if decoder.error:
         collector.add(Finding("body_decode_error", Severity.ERROR, decoder.error))
-
-
-def _typed_error(data: dict[str, Any]) -> Typed:
-    """The nested error form {type:error, error:{...}} typed as the flat SDK model."""
-    inner = data.get("error") if isinstance(data.get("error"), dict) else {}
-    flat = {"type": "error", "sequence_number": data.get("sequence_number")}
-    flat.update({k: inner.get(k) for k in ("code", "message", "param")})
-    typed = build(ResponseErrorEvent, flat)
-    return Typed(typed.model, typed.mismatches, [], typed.missing)
-
-
-def type_payload(data: dict[str, Any]) -> tuple[str | None, Typed]:
-    """(current event name, Typed) of one event payload, nested error forms included."""
-    kind = data.get("type")
-    if (kind == "error" or kind is None) and isinstance(data.get("error"), dict):
-        return "error", _typed_error(data)  # nested form, or a bare {"error": {...}}
-    typed = type_event(data)
-    if isinstance(kind, str) and kind in EVENT_ALIASES:
-        kind = EVENT_ALIASES[kind]
-    return (kind if isinstance(kind, str) else None), typed
 
 
 # Events whose typed model is kept: the few that carry a whole Response.

@@ -14,17 +14,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from types import FrameType
 
 import click
 
+from addon.recorder.ingest_process import IngestProcess
 from addon.recorder.ingest_status import IngestStats
 from addon.recorder.journal import journal_dir_for, run_name
-from addon.recorder.spool import ProxyStatus, read_status
-from addon.store.location import db_path
-
-from .ingest_process import IngestProcess
-from .proxy_process import (
+from addon.recorder.proxy_process import (
     ProxyConfig,
     ProxyError,
     ProxyProcess,
@@ -34,6 +30,10 @@ from .proxy_process import (
     validate_url,
     with_env,
 )
+from addon.recorder.spool import ProxyStatus, read_status
+from addon.store.location import db_path
+
+from ._common import db_option, stop_on_signals
 
 
 def status_line(stats: IngestStats, proxy: ProxyStatus | None) -> str:
@@ -130,7 +130,7 @@ class StatusPrinter:
     metavar="DIR",
     help="mitmproxy's folder, where its CA is created (default ~/.mitmproxy).",
 )
-@click.option("--db", type=click.Path(path_type=Path), help="Database file.")
+@db_option
 @click.option(
     "--journal",
     type=click.Path(path_type=Path),
@@ -173,7 +173,7 @@ def record(
         listen_host = validate_listen_host(listen_host)
         if upstream_ca is not None:
             upstream_ca = validate_ca_file(upstream_ca).resolve()
-        from addon.recorder.redact import Redactor
+        from addon.wire.redact import Redactor
 
         Redactor.from_options(redact_header, redact_json_path)
     except (ProxyError, ValueError) as exc:
@@ -201,13 +201,7 @@ def _record(config: ProxyConfig, command: list[str]) -> int:
             err=True,
         )
     proxy = ProxyProcess(config)
-    stop_requested = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop_requested.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with stop_on_signals() as stop_requested:
         try:
             proxy.start()
         except ProxyError as exc:
@@ -240,9 +234,6 @@ def _record(config: ProxyConfig, command: list[str]) -> int:
             err=True,
         )
         return code
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def _announce(

@@ -21,12 +21,13 @@ from typing import Any
 
 import click
 
-from .proxy_process import free_port, wait_listening
+from addon.recorder.proxy_process import free_port, wait_listening
 
 # Installed, the recordings travel inside the package (pyproject maps recordings/ there);
 # in a checkout they are the repository's own.
-_PACKAGED = Path(__file__).resolve().parent / "recordings"
-RECORDINGS = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parents[1] / "recordings"
+_INSPECTOR = Path(__file__).resolve().parents[1]
+_PACKAGED = _INSPECTOR / "recordings"
+RECORDINGS = _PACKAGED if _PACKAGED.is_dir() else _INSPECTOR.parent / "recordings"
 
 
 def _requests(name: str) -> list[dict[str, Any]]:
@@ -158,7 +159,7 @@ def _record_session(upstream: str, db: Path) -> None:
 def _summary(db: Path) -> None:
     from addon.store.db import open_for_read
 
-    from .sql_cmd import format_table
+    from ._common import format_table
 
     conn = open_for_read(db)
     try:

@@ -1,8 +1,9 @@
-"""The TUI's handle on a database: one connection, one cursor per kind of work.
+"""The one way to read a database, whether the file or a live recorder (Quack) answers.
 
-DuckDB connections are not for concurrent use, so each kind of work (the list, the detail, the
-live poll, other screens) has its own cursor and lock; a worker thread takes the lock of the
-cursor it uses.
+Commands, the TUI, the demo and the tests all read through a `Reader`. DuckDB connections are
+not for concurrent use, so each kind of work (a command's queries, the TUI's list, detail, live
+poll, other screens) has its own cursor and lock; a worker thread takes the lock of the cursor
+it uses.
 
 Over a live recorder (Quack), a query that reads two remote tables at once is refused ("multiple
 streaming scans"), so every statement is sent whole to the recorder with `quack_query` and runs
@@ -16,15 +17,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
 
 import duckdb
 
-from addon.store.db import StoreError, open_for_read
-from addon.store.live import NotASelect, remote_statement, remote_uri
+from .db import StoreError, open_for_read
+from .live import NotASelect, remote_statement, remote_uri
 
-__all__ = ["NotASelect", "Query", "Store"]
+__all__ = ["NotASelect", "Query", "Reader", "StoreError"]
 
-ROLES = ("list", "detail", "poll", "aux")
+ROLES = ("main", "list", "detail", "poll", "aux")
 
 
 class Query:
@@ -40,8 +43,9 @@ class Query:
         return self.cur.execute(remote_statement(self.cur, self.remote, sql))
 
 
-class Store:
-    """An open database: `with store.cursor("list") as cur: cur.execute(...)`."""
+class Reader:
+    """An open database: `reader.execute(sql)` from one thread, or per kind of work
+    `with reader.cursor("list") as cur: cur.execute(...)`."""
 
     def __init__(self, path: Path, conn: duckdb.DuckDBPyConnection) -> None:
         self.path = path
@@ -55,7 +59,7 @@ class Store:
         self.memo: dict[object, object] = {}  # captures and prices, for the detail
 
     @classmethod
-    def open(cls, path: Path) -> Store:
+    def open(cls, path: Path) -> Reader:
         """Open `path` (through its live server when one answers); StoreError when it cannot."""
         conn = open_for_read(path)
         try:
@@ -73,6 +77,28 @@ class Store:
                     cur = self._conn.cursor()
                     self._cursors[role] = cur
             yield Query(cur, self.remote)
+
+    def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
+        """Run one read statement on the "main" cursor (a command's single thread)."""
+        with self.cursor("main") as cur:
+            return cur.execute(sql)
+
+    def fetchall(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.execute(sql).fetchall()
+
+    def fetchone(self, sql: str) -> tuple[Any, ...] | None:
+        return self.execute(sql).fetchone()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def interrupt(self, role: str) -> None:
         """Cancel the query running on that cursor, if any (from another thread)."""

@@ -8,43 +8,35 @@ from pathlib import Path
 import click
 
 from addon.importers import ImportFailure
-from addon.store.db import StoreError, db_path, open_for_write
+from addon.store.db import db_path
 from addon.store.importer import import_paths
+
+from ._common import db_option, writing
 
 
 @click.command(name="import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--db",
-    "db",
-    type=click.Path(path_type=Path),
-    help="Database file (default: $RESPDECK_DB or recordings/respdeck.duckdb).",
-)
+@db_option
 def import_(paths: tuple[Path, ...], db: Path | None) -> None:
     """Import recordings (every format `respdeck parse` reads) into the database.
 
     Importing the same file again adds nothing; each file becomes one capture.
     """
     path = db_path(db)
-    try:
-        conn = open_for_write(path)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
-    try:
-        if sys.stderr.isatty():
-            with click.progressbar(length=1, label="importing", file=sys.stderr) as bar:
+    with writing(db) as conn:
+        try:
+            if sys.stderr.isatty():
+                with click.progressbar(length=1, label="importing", file=sys.stderr) as bar:
 
-                def progress(done: int, total: int) -> None:
-                    bar.length = max(total, 1)
-                    bar.update(done - bar.pos)
+                    def progress(done: int, total: int) -> None:
+                        bar.length = max(total, 1)
+                        bar.update(done - bar.pos)
 
-                report = import_paths(conn, paths, progress)
-        else:
-            report = import_paths(conn, paths)
-    except ImportFailure as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        conn.close()
+                    report = import_paths(conn, paths, progress)
+            else:
+                report = import_paths(conn, paths)
+        except ImportFailure as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(
         f"{path}: imported {report.files} file(s), {report.exchanges} exchange(s), "
         f"{report.events} event(s); {len(report.already)} already imported"

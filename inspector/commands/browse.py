@@ -9,21 +9,23 @@ import click
 
 from addon.store.db import StoreError, db_path
 
+from ._common import db_option, one_line
+
 
 @click.command()
-@click.option("--db", "db", type=click.Path(path_type=Path), help="Database file.")
+@db_option
 def browse(db: Path | None) -> None:
     """Browse recorded traffic in a terminal UI: list, filter, detail, threads, usage.
 
     On a database a recorder is writing, new exchanges appear as they complete.
     """
     path = db_path(db)
-    from inspector.tui.store import Store
+    from addon.store.reader import Reader
 
     try:
-        store = Store.open(path)
+        store = Reader.open(path)
     except StoreError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise one_line(exc) from exc
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         store.close()
         raise click.ClickException(
