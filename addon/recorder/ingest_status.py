@@ -10,6 +10,8 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from addon.atomic import replace_file
+
 
 @dataclass(slots=True)
 class IngestStats:
@@ -25,10 +27,8 @@ class IngestStats:
 
 
 def write_stats(path: Path, stats: IngestStats) -> None:
-    tmp = path.with_suffix(".tmp")
     with contextlib.suppress(OSError):
-        tmp.write_text(json.dumps(asdict(stats)))
-        tmp.replace(path)
+        replace_file(path, json.dumps(asdict(stats)))
 
 
 def read_stats(path: Path) -> IngestStats | None:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from addon.atomic import replace_file
 from addon.wire.exchange import Exchange, HttpRequest, HttpResponse, Timings, WsMessage
 
 MAGIC = b"RDJ1 "
@@ -267,16 +268,7 @@ def inflight_dir(journal_dir: Path, run: str) -> Path:
 def write_snapshot(folder: Path, flow_id: str, exchange: Exchange) -> None:
     """Replace the snapshot of one in-flight exchange (atomically: readers see old or new)."""
     folder.mkdir(mode=0o700, exist_ok=True)
-    tmp = folder / f".{flow_id}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        for part in encode(exchange, None, flow_id):
-            view = memoryview(part)
-            while view:
-                view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
-    tmp.replace(folder / f"{flow_id}{SUFFIX}")
+    replace_file(folder / f"{flow_id}{SUFFIX}", encode(exchange, None, flow_id))
 
 
 def journal_dir_for(db_path: Path) -> Path:

@@ -285,12 +285,6 @@ def port_free(host: str, port: int) -> None:
             raise ProxyError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
 def with_env(extra: dict[str, str]) -> dict[str, str]:
     env = dict(os.environ)
     env.update(extra)

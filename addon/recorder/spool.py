@@ -8,6 +8,7 @@ and the status line says so.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from addon.atomic import replace_file
 from addon.wire.redact import Redactor
 
 from .capture import Captured
@@ -158,12 +160,8 @@ class Spool:
         if text == self._last_text:
             return  # an idle proxy rewrites nothing
         self._last_text = text
-        tmp = self.status_path.with_suffix(".tmp")
-        try:
-            tmp.write_text(text)
-            tmp.replace(self.status_path)
-        except OSError:
-            pass  # the status file is a convenience; the journal is what matters
+        with contextlib.suppress(OSError):  # a convenience; the journal is what matters
+            replace_file(self.status_path, text)
 
 
 def read_status(path: Path) -> ProxyStatus | None:

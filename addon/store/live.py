@@ -17,13 +17,15 @@ import http.client
 import json
 import os
 import secrets
-import socket
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any, Self
 
 import duckdb
+
+from addon.atomic import replace_file
+from addon.ports import free_port
 
 HOST = "127.0.0.1"
 ALIAS = "live"  # the attached catalog's name in a reader's connection
@@ -90,12 +92,6 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 def read_discovery(db_path: Path) -> dict[str, Any] | None:
     """The discovery file's contents if it is well formed and its process is alive, else None."""
     try:
@@ -138,7 +134,7 @@ class LiveServer:
         token = secrets.token_urlsafe(32)
         last: duckdb.Error | None = None
         for _ in range(5):  # another program may take the port between the probe and the bind
-            server = cls(conn, db_path, f"quack:{HOST}:{_free_port()}", token)
+            server = cls(conn, db_path, f"quack:{HOST}:{free_port(HOST)}", token)
             try:
                 row = conn.execute(
                     "CALL quack_serve(?, token = ?, disable_ssl = true)", [server.uri, token]
@@ -167,19 +163,7 @@ class LiveServer:
         }
         # Written to a private temporary file, then renamed: a reader never sees half a file,
         # and the token is never readable by others, not even for a moment.
-        tmp = self.discovery.with_name(f"{self.discovery.name}.{os.getpid()}.tmp")
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(info, out, indent=2)
-                out.write("\n")
-            os.replace(tmp, self.discovery)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
+        replace_file(self.discovery, json.dumps(info, indent=2) + "\n")
 
     def stop(self) -> None:
         """Stop serving and remove the discovery file if it is still ours; safe to repeat."""

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from addon.wire.tool_calls import CALL_OUTPUT_TYPES
+
 from .prices import priced_ctes
 
 Migration = tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]
@@ -163,15 +165,7 @@ _V2_COST = (
 )
 
 # Each call a model made for the client to run, joined with the output the client sent back.
-TOOL_OUTPUT_TYPES = {
-    "function_call": "function_call_output",
-    "custom_tool_call": "custom_tool_call_output",
-    "computer_call": "computer_call_output",
-    "shell_call": "shell_call_output",
-    "apply_patch_call": "apply_patch_call_output",
-    "local_shell_call": "local_shell_call_output",
-    "tool_search_call": "tool_search_output",
-}
+TOOL_OUTPUT_TYPES = CALL_OUTPUT_TYPES
 _OUTPUT_OF = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in TOOL_OUTPUT_TYPES.items())
 VIEWS_V2 = f"""
     CREATE VIEW tool_calls AS

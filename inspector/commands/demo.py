@@ -21,7 +21,8 @@ from typing import Any
 
 import click
 
-from addon.recorder.proxy_process import free_port, wait_listening
+from addon.ports import free_port
+from addon.recorder.proxy_process import wait_listening
 
 # Installed, the recordings travel inside the package (pyproject maps recordings/ there);
 # in a checkout they are the repository's own.

@@ -18,6 +18,8 @@ from rich.padding import Padding
 from rich.syntax import Syntax
 from rich.text import Text
 
+from addon.wire.tool_calls import CALL_OUTPUT_TYPES, OUTPUT_CALL_TYPES
+
 from . import fmt
 from .fetch import Detail, Row
 
@@ -28,15 +30,8 @@ ROLE_STYLE = {
     "developer": "bold magenta",
     "tool": "bold yellow",
 }
-CALL_TYPES = {
-    "function_call": "function_call_output",
-    "custom_tool_call": "custom_tool_call_output",
-    "computer_call": "computer_call_output",
-    "shell_call": "shell_call_output",
-    "local_shell_call": "local_shell_call_output",
-    "apply_patch_call": "apply_patch_call_output",
-}
-OUTPUT_TYPES = {v: k for k, v in CALL_TYPES.items()}
+CALL_TYPES = CALL_OUTPUT_TYPES
+OUTPUT_TYPES = OUTPUT_CALL_TYPES
 TEXT_LIMIT = 100_000  # characters of one message shown as Markdown
 STREAM_DELTAS = {
     "response.output_text.delta": "text",

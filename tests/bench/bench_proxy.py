@@ -34,13 +34,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
+sys.path.insert(0, str(ROOT))
+from addon.ports import free_port  # noqa: E402
 
 # -- the upstream (its own process) -----------------------------------------------------------
 
