@@ -27,6 +27,8 @@ import duckdb
 from addon.atomic import replace_file
 from addon.ports import free_port
 
+from .sql_text import sql_string
+
 HOST = "127.0.0.1"
 ALIAS = "live"  # the attached catalog's name in a reader's connection
 PROBE_TIMEOUT = 3.0  # seconds; a Quack ATTACH to a server that never answers hangs for good
@@ -72,10 +74,6 @@ def load_extensions(conn: duckdb.DuckDBPyConnection) -> None:
             conn.execute(f"LOAD '{sql_string(file)}'")
     except duckdb.Error as exc:
         raise LiveError(f"cannot load DuckDB extension: {str(exc).splitlines()[0]}") from exc
-
-
-def sql_string(text: str) -> str:
-    return text.replace("'", "''")
 
 
 def _pid_alive(pid: int) -> bool:

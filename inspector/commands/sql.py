@@ -11,7 +11,8 @@ from typing import Any
 
 import click
 
-from addon.store.live import remote_statement, sql_string
+from addon.store.live import remote_statement
+from addon.store.sql_text import sql_string
 
 from ._common import db_option, format_table, reading
 

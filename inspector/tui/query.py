@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 
 from addon.store.prices import priced_ctes
+from addon.store.sql_text import literal
 
 # Stream events whose first arrival is "the first token".
 TTFT_WHERE = "ends_with(type, '.delta') AND NOT from_client"
@@ -190,21 +190,6 @@ def order_by(spec: ListSpec) -> str:
         keys.append(f"{spec.sort} {direction} NULLS LAST")
     keys.append(f"exchange_id {direction}")
     return ", ".join(keys)
-
-
-def literal(value: object) -> str:
-    """A value as a SQL literal (queries are sent whole, without parameters, to a live
-    recorder, so every value is inlined through here)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, datetime):
-        return f"TIMESTAMPTZ '{value.isoformat()}'"
-    text = str(value).replace("\x00", "")
-    return "'" + text.replace("'", "''") + "'"
 
 
 def where_sql(spec: ListSpec) -> str:
