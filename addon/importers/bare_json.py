@@ -90,8 +90,9 @@ def is_batch_line(obj: Any) -> bool:
 def error_status(error: Any) -> int:
     error = as_dict(error)
     for key in ("status", "status_code"):
-        if isinstance(error.get(key), int) and 400 <= error[key] <= 599:
-            return error[key]
+        status = error.get(key)
+        if isinstance(status, int) and 400 <= status <= 599:
+            return status
     for key in ("type", "code"):
         value = error.get(key)
         if isinstance(value, str) and value in _ERROR_STATUS:

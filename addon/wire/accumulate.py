@@ -127,7 +127,8 @@ class Accumulator:
             return None
         if len(parts) <= index or not isinstance(parts[index], dict):
             _put(parts, index, {})
-        return parts[index]
+        part: dict[str, Any] = parts[index]
+        return part
 
     def _after_terminal(self, index: int, kind: str | None, event: dict[str, Any]) -> None:
         self.findings.append(

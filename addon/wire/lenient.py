@@ -134,7 +134,9 @@ def _relaxed_subclass(cls: type[BaseModel], missing: frozenset[str]) -> type[Bas
     fields: dict[str, Any] = {}
     for name, field in cls.model_fields.items():
         if (field.alias or name) in missing:
-            fields[name] = (field.annotation | None, pydantic.Field(None, alias=field.alias))
+            # A field without an annotation (None) accepts anything; so does its relaxed copy.
+            relaxed = Any if field.annotation is None else field.annotation | None
+            fields[name] = (relaxed, pydantic.Field(None, alias=field.alias))
     sub = pydantic.create_model(cls.__name__, __base__=cls, __module__=cls.__module__, **fields)
     _RELAXED[sub] = (cls, missing)
     return sub

@@ -343,7 +343,8 @@ def type_object(data: Any) -> Typed | None:
 
 def _typed_error(data: dict[str, Any]) -> Typed:
     """The nested error form {type:error, error:{...}} typed as the flat SDK model."""
-    inner = data.get("error") if isinstance(data.get("error"), dict) else {}
+    nested = data.get("error")
+    inner: dict[str, Any] = nested if isinstance(nested, dict) else {}
     flat = {"type": "error", "sequence_number": data.get("sequence_number")}
     flat.update({k: inner.get(k) for k in ("code", "message", "param")})
     typed = build(ResponseErrorEvent, flat)

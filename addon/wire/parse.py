@@ -10,6 +10,7 @@ from typing import Any
 
 from openai.types.conversations.conversation_item_list import ConversationItemList
 from openai.types.responses import ResponseItemList
+from pydantic import BaseModel
 
 from .accumulate import TERMINAL, Accumulator
 from .body_events import decoded_body, sse_events
@@ -26,7 +27,8 @@ from .result import ErrorInfo, ParsedExchange, TooDeep, loads
 from .stream_assembly import finish_stream, parse_websocket
 
 _SSE_PREFIXES = (b"event:", b"data:", b"id:", b":", b"retry:")
-_LIST_CONTEXT = {
+# endpoint -> (item context, the SDK's list model)
+_LIST_CONTEXT: dict[str, tuple[str, type[BaseModel]]] = {
     "responses.input_items": ("listed", ResponseItemList),
     "conversations.items.create": ("conversation", ConversationItemList),
     "conversations.items.list": ("conversation", ConversationItemList),
@@ -162,13 +164,13 @@ def _type_body(parsed: ParsedExchange, data: Any, collector: Collector) -> None:
         parsed.items.extend(records)
         parsed.object = typed.model
         return
-    typed = type_object(data)
-    if typed is None:
+    found = type_object(data)
+    if found is None:
         return
-    collector.typed(str(data.get("object")), typed, "object", path="response")
-    parsed.object = typed.model
+    collector.typed(str(data.get("object")), found, "object", path="response")
+    parsed.object = found.model
     if data.get("object") in ("response", "response.compaction"):
-        set_response(parsed, data, typed.model, collector)
+        set_response(parsed, data, found.model, collector)
 
 
 # On a WebSocket an `error` event can end a turn; on an HTTP stream the server may still send

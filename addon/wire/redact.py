@@ -44,6 +44,7 @@ def redact_value(document: Any, path: Path) -> bool:
     if not path:
         return False
     key, rest = path[0], path[1:]
+    keys: Sequence[str | int]
     if isinstance(document, dict):
         keys = list(document) if key == "*" else [key] if key in document else []
     elif isinstance(document, list) and (key == "*" or key.isdigit()):
@@ -142,7 +143,9 @@ class Redactor:
         lines = body.splitlines(keepends=True)
         out: list[bytes] = []
         changed = False
-        old_starts, new_starts, new_lens = [], [], []
+        old_starts: list[int] = []
+        new_starts: list[int] = []
+        new_lens: list[int] = []
         old_pos = new_pos = 0
         for line in lines:
             new_line = line
@@ -162,11 +165,12 @@ class Redactor:
         if not changed:
             return None
         new_body = b"".join(out)
-        bounds, pos, line = [], 0, 0
+        bounds: list[int] = []
+        pos = at = 0  # `at`: the line the chunk boundary at `pos` falls in
         for chunk in chunks[:-1]:
             pos += len(chunk)
-            while line + 1 < len(old_starts) and old_starts[line + 1] <= pos:
-                line += 1
-            bounds.append(new_starts[line] + min(pos - old_starts[line], new_lens[line]))
+            while at + 1 < len(old_starts) and old_starts[at + 1] <= pos:
+                at += 1
+            bounds.append(new_starts[at] + min(pos - old_starts[at], new_lens[at]))
         edges = [0, *bounds, len(new_body)]
         return [new_body[a:b] for a, b in pairwise(edges)]

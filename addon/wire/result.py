@@ -215,23 +215,23 @@ class ParsedExchange:
 
     @property
     def response_id(self) -> str | None:
-        if self.response_raw and isinstance(self.response_raw.get("id"), str):
-            return self.response_raw["id"]
+        if self.response_raw and isinstance(found := self.response_raw.get("id"), str):
+            return found
         body = self.body
         if (
             isinstance(body, dict)
-            and isinstance(body.get("id"), str)
+            and isinstance(found := body.get("id"), str)
             and body.get("object") in ("response", "response.compaction")
         ):
-            return body["id"]
+            return found
         return response_id_in_path(self.exchange.request.path)
 
     @property
     def model(self) -> str | None:
-        if self.response_raw and isinstance(self.response_raw.get("model"), str):
-            return self.response_raw["model"]
-        if isinstance(self.body, dict) and isinstance(self.body.get("model"), str):
-            return self.body["model"]
+        if self.response_raw and isinstance(found := self.response_raw.get("model"), str):
+            return found
+        if isinstance(self.body, dict) and isinstance(found := self.body.get("model"), str):
+            return found
         return self.request.model
 
     @property

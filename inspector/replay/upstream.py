@@ -101,7 +101,7 @@ def response_head(response: HttpResponse, cut: bool) -> list[tuple[bytes, bytes]
     encoding = (header(response.headers, "transfer-encoding") or "").lower()
     length_text = header(response.headers, "content-length") or ""
     length = int(length_text) if length_text.strip().isdigit() else None
-    multi = bool(response.chunks) and len(response.chunks) > 1
+    multi = response.chunks is not None and len(response.chunks) > 1
     if cut and length is not None and length > len(response.body):
         return [*headers, (b"content-length", str(length).encode())]
     if cut or "chunked" in encoding or (length is None and multi):
@@ -249,7 +249,7 @@ class ReplayUpstream:
                     return
                 body = bytearray()
                 if conn.they_are_waiting_for_100_continue:
-                    writer.write(conn.send(h11.InformationalResponse(status_code=100)))
+                    writer.write(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
                 while not isinstance(event := await self._next(conn, reader), h11.EndOfMessage):
                     if not isinstance(event, h11.Data):
                         return
@@ -365,7 +365,8 @@ class ReplayUpstream:
                 if chosen is None:
                     found, tier = self.ws_matcher.pick(request_key("WS", target, content))
                     chosen = self.websockets[found] if found is not None else None
-                    self.served.append(Served("GET", target, 101, chosen and label(chosen), tier))
+                    named = label(chosen) if chosen else None
+                    self.served.append(Served("GET", target, 101, named, tier))
                 client, replies = ws_replies(chosen.websocket or [], turn) if chosen else (None, [])
                 if client is not None:
                     await play(replies, received, client.offset_ms)
@@ -377,7 +378,7 @@ class ReplayUpstream:
                 writer.write(ws.send(TextMessage(json.dumps({"type": "error", "error": error}))))
 
         task = asyncio.create_task(sender(chosen))
-        parts: list[bytes] = []
+        parts: list[bytes | bytearray] = []  # wsproto hands BytesMessage data as either
         try:
             while not task.done() and (data := await reader.read(65536)):
                 ws.receive_data(data)
