@@ -7,16 +7,19 @@ and turns any unknown tag into the plain scalar, list or mapping under it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from addon.importers._common import b64decode
 
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:  # the checker sees one static base; both share SafeConstructor's methods
+    _BaseLoader = yaml.SafeLoader
+else:  # libyaml's C loader where PyYAML was built with it
+    _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class CassetteLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+class CassetteLoader(_BaseLoader):
     """Safe loader (C-accelerated when available) that tolerates foreign tags."""
 
 
