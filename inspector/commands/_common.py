@@ -1,5 +1,9 @@
 """What every subcommand repeats: the `--db` option, opening a reader or writer with one-line
-errors, table output and stopping on a signal. A command module keeps only its own job."""
+errors, table output and stopping on a signal. A command module keeps only its own job.
+
+DuckDB and the store load only when a command opens the database: `respdeck record`'s own
+process imports this module and must stay small (tests/test_recorder_footprint.py).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import duckdb
 
-from addon.store.db import StoreError, db_path, open_for_write
-from addon.store.reader import Reader
+from addon.store.location import db_path
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from addon.store.reader import Reader
 
 DB_HELP = "Database file (default: $RESPDECK_DB or recordings/respdeck.duckdb)."
 
@@ -34,6 +41,11 @@ def one_line(exc: BaseException) -> click.ClickException:
 @contextmanager
 def reading(db: Path | None) -> Iterator[Reader]:
     """The database (file or live recorder) open to read; errors become one line."""
+    import duckdb
+
+    from addon.store.db import StoreError
+    from addon.store.reader import Reader
+
     try:
         reader = Reader.open(db_path(db))
     except StoreError as exc:
@@ -50,6 +62,10 @@ def reading(db: Path | None) -> Iterator[Reader]:
 def writing(db: Path | None, *, must_exist: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """The database open to write (created and migrated if need be); errors become one line.
     The connection is for a `Writer` or for holding the file; commands write through those."""
+    import duckdb
+
+    from addon.store.db import StoreError, open_for_write
+
     path = db_path(db)
     if must_exist and not path.exists():
         raise click.ClickException(f"no database at {path}")
