@@ -32,7 +32,9 @@ class LazyGroup(click.Group):
         if cmd_name not in COMMANDS:
             return None
         module, attribute, _ = COMMANDS[cmd_name]
-        return getattr(importlib.import_module(f"{__package__}.commands.{module}"), attribute)
+        command = getattr(importlib.import_module(f"{__package__}.commands.{module}"), attribute)
+        assert isinstance(command, click.Command)
+        return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Commands"):
@@ -51,7 +53,9 @@ def cli(ctx: click.Context) -> None:
     if ctx.invoked_subcommand is None:
         # Plain `respdeck` on a terminal browses; otherwise it prints this help, as before.
         if sys.stdin.isatty() and sys.stdout.isatty():
-            browse = ctx.command.get_command(ctx, "browse")  # type: ignore[attr-defined]
+            assert isinstance(ctx.command, LazyGroup)
+            browse = ctx.command.get_command(ctx, "browse")
+            assert browse is not None
             ctx.invoke(browse)
         else:
             raise click.exceptions.NoArgsIsHelpError(ctx)

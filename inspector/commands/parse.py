@@ -7,7 +7,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
@@ -116,7 +116,9 @@ class Summary:
         return out
 
 
-def run_parse(paths: Iterable[Path], as_json: bool, out=None, err=None) -> int:
+def run_parse(
+    paths: Iterable[Path], as_json: bool, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     """Parse every file; returns the exit code (2 if any path was unreadable)."""
     out = out or sys.stdout
     err = err or sys.stderr
