@@ -7,18 +7,19 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from addon.importers import load_file
-from addon.store import importer
+from addon.store import ids, importer
 from addon.store.db import StoreError, open_for_read, open_for_write
 from addon.store.importer import import_paths
 from addon.store.migrations import LATEST, SchemaError, current_version, migrate
 from addon.store.rows import SCHEMAS, TABLES
-from addon.store.writer import Writer
+from addon.store.writer import DuplicateImport, Writer
 from addon.wire.parse import parse_exchange
 
 from .conftest import RECORDINGS, ROOT
@@ -301,7 +302,7 @@ def test_reindex_rebuilds_the_same_rows_from_raw_bytes(
             for q in (
                 "SELECT * EXCLUDE (raw) FROM events ORDER BY exchange_id, idx",
                 "SELECT md5(string_agg(raw, '' ORDER BY exchange_id, idx)) FROM events",
-                "SELECT * FROM items ORDER BY exchange_id, direction, position",
+                "SELECT * FROM items ORDER BY ALL",
                 "SELECT * FROM findings ORDER BY ALL",
                 "SELECT * FROM responses ORDER BY ALL",
                 "SELECT * FROM exchanges ORDER BY exchange_id",
@@ -309,17 +310,27 @@ def test_reindex_rebuilds_the_same_rows_from_raw_bytes(
         ]
 
     before = snapshot()
-    imported.execute("DELETE FROM events WHERE exchange_id = 1")  # as if an old parser missed it
+    imported.execute(  # as if an old parser had missed them
+        "DELETE FROM events WHERE exchange_id = (SELECT min(exchange_id) FROM events)"
+    )
     assert reindex(imported, batch_size=7) == 32
     assert snapshot() == before
 
 
 def _contents(conn: duckdb.DuckDBPyConnection) -> dict[str, list[object]]:
-    """Every table's rows, without the capture times (now() at import)."""
+    """Every table's rows, without the capture times (now() at import) and with each exchange
+    named by its file and seq (a capture's id is random)."""
     out = {}
     for table in TABLES:
-        skip = " EXCLUDE (started_at, ended_at)" if table == "captures" else ""
-        out[table] = conn.execute(f"SELECT *{skip} FROM {table} ORDER BY ALL").fetchall()
+        if table == "captures":
+            sql = "SELECT * EXCLUDE (capture_id, started_at, ended_at) FROM captures"
+        elif table == "exchanges":
+            sql = "SELECT c.source, e.* EXCLUDE (exchange_id, capture_id) FROM exchanges e "
+            sql += "JOIN captures c USING (capture_id)"
+        else:
+            sql = f"SELECT c.source, e.seq, t.* EXCLUDE (exchange_id) FROM {table} t "
+            sql += "JOIN exchanges e USING (exchange_id) JOIN captures c USING (capture_id)"
+        out[table] = conn.execute(f"{sql} ORDER BY ALL").fetchall()
     return out
 
 
@@ -353,19 +364,49 @@ def test_a_failed_background_write_is_raised_and_leaves_nothing_half_written(
     parsed = parse_exchange(exchange)
     writer.add(writer.add_capture("import", "a.sse", source_sha256="same"), parsed)
     writer.flush_in_background()
-    # the same content hash twice breaks a UNIQUE constraint: the second write fails whole
-    writer.add(writer.add_capture("import", "b.sse", source_sha256="same"), parsed)
+    # the same content hash again (an importer checks `imported` first): the write fails whole
+    second = writer.add(writer.add_capture("import", "b.sse", source_sha256="same"), parsed)
     writer.flush_in_background()
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(DuplicateImport):
         writer.flush()
     counts = conn.execute(
         "SELECT (SELECT count(*) FROM captures), (SELECT count(*) FROM exchanges), "
-        "(SELECT count(*) FROM events WHERE exchange_id = 2)"
+        f"(SELECT count(*) FROM events WHERE exchange_id = '{second}')"
     ).fetchone()
     assert counts == (1, 1, 0)
+    assert writer.imported("same") and not writer.imported("other")
     writer.add(writer.add_capture("import", "c.sse"), parsed)  # the writer goes on
     writer.flush()
     assert conn.execute("SELECT count(*) FROM exchanges").fetchone() == (2,)
+
+
+def test_ids_are_uuids_that_need_no_coordination(imported: duckdb.DuckDBPyConnection) -> None:
+    """A capture's id is random; an exchange's is uuid5(capture, seq), seq counting from 0 in
+    its capture; a short prefix tells exchanges apart."""
+    rows = imported.execute(
+        "SELECT e.exchange_id, e.capture_id, e.seq, e.position FROM exchanges e"
+    ).fetchall()
+    assert all(isinstance(r[0], uuid.UUID) and r[1].version == 4 for r in rows)
+    assert all(str(r[0]) == ids.exchange_id(str(r[1]), r[2]) for r in rows)
+    by_capture: dict[object, list[int]] = {}
+    for _, capture, seq, position in rows:
+        by_capture.setdefault(capture, []).append(seq)
+        assert seq == position  # an import: the file's order
+    assert all(sorted(s) == list(range(len(s))) for s in by_capture.values())
+    assert len({str(r[0])[:8] for r in rows}) == len(rows)
+
+
+def test_the_schema_is_constraint_free(imported: duckdb.DuckDBPyConnection) -> None:
+    """Nothing a DuckLake store refuses: no key, no unique, no sequence, no enum."""
+    kinds = imported.execute(
+        "SELECT DISTINCT constraint_type FROM duckdb_constraints() WHERE schema_name = 'main'"
+    ).fetchall()
+    assert kinds == [("NOT NULL",)]
+    assert imported.execute("SELECT count(*) FROM duckdb_sequences()").fetchone() == (0,)
+    assert imported.execute(
+        "SELECT count(*) FROM duckdb_types() WHERE logical_type = 'ENUM' AND NOT internal"
+    ).fetchone() == (0,)
+    assert imported.execute("SELECT count(*) FROM duckdb_indexes()").fetchone() == (0,)
 
 
 def test_rows_are_built_with_the_database_types(imported: duckdb.DuckDBPyConnection) -> None:

@@ -17,11 +17,12 @@ import duckdb
 import pytest
 
 from addon.importers import load_file
+from addon.store import ids
 from addon.store.db import open_for_write
 from addon.store.importer import import_paths
-from addon.store.migrations import VIEWS_V2, migrate
+from addon.store.migrations import migrate
+from addon.store.migrations_text import VIEWS_V2
 from addon.store.reindex import reindex
-from addon.store.rows import Batch, add_exchange
 from addon.store.writer import Writer
 from addon.wire.exchange import Exchange, HttpRequest, HttpResponse, Timings
 from addon.wire.parse import parse_exchange
@@ -29,6 +30,7 @@ from inspector.tui.fetch import fetch_thread
 
 from .conftest import RECORDINGS
 from .helpers import respdeck
+from .legacy_db import legacy_database
 
 CODEX_HTTP = RECORDINGS / "whole_input_codex.har"
 CODEX_WS = RECORDINGS / "websocket_codex.har"
@@ -43,6 +45,17 @@ def codex(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     return conn
 
 
+def recorded(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """The exchanges' ids in the order they were recorded (capture start, capture, seq)."""
+    return [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT e.exchange_id FROM exchanges e JOIN captures c USING (capture_id) "
+            "ORDER BY c.started_at, e.capture_id, e.seq"
+        ).fetchall()
+    ]
+
+
 def rows(conn: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
     result = conn.execute(sql)
     names = [d[0] for d in result.description or []]
@@ -52,12 +65,14 @@ def rows(conn: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
 def test_a_codex_session_over_http_is_one_thread_in_order(
     codex: duckdb.DuckDBPyConnection,
 ) -> None:
+    order = recorded(codex)
     turns = rows(
         codex,
-        "SELECT r.exchange_id, t.* FROM responses r JOIN threads t USING (response_id) "
-        "WHERE r.exchange_id > 1 ORDER BY r.exchange_id",
+        "SELECT r.exchange_id::VARCHAR AS exchange_id, t.* FROM responses r "
+        "JOIN exchanges e USING (exchange_id) JOIN threads t ON t.response_id = r.response_id "
+        f"WHERE r.exchange_id <> '{order[0]}' ORDER BY e.seq",
     )
-    assert [t["exchange_id"] for t in turns] == [2, 3, 4]
+    assert [t["exchange_id"] for t in turns] == order[1:]
     assert {t["thread_id"] for t in turns} == {turns[0]["response_id"]}  # named by its root
     assert [t["turn"] for t in turns] == [0, 1, 2]
     assert [t["link"] for t in turns] == [None, "content", "content"]
@@ -113,8 +128,9 @@ def test_the_shipped_recordings_keep_the_threads_they_had(tmp_path: Path) -> Non
 def test_websocket_items_say_which_response_they_belong_to(
     codex: duckdb.DuckDBPyConnection,
 ) -> None:
+    socket = recorded(codex)[0]
     items = codex.execute(
-        "SELECT response_index, direction, type FROM items WHERE exchange_id = 1 "
+        f"SELECT response_index, direction, type FROM items WHERE exchange_id = '{socket}' "
         "ORDER BY response_index, direction, position"
     ).fetchall()
     assert items == [
@@ -128,7 +144,8 @@ def test_websocket_items_say_which_response_they_belong_to(
         (2, "output", "message"),
     ]
     responses = codex.execute(
-        "SELECT response_index, output_tokens FROM responses WHERE exchange_id = 1 ORDER BY 1"
+        "SELECT response_index, output_tokens FROM responses "
+        f"WHERE exchange_id = '{socket}' ORDER BY 1"
     ).fetchall()
     assert [r[0] for r in responses] == [0, 1, 2] and responses[0][1] == 0
 
@@ -136,10 +153,11 @@ def test_websocket_items_say_which_response_they_belong_to(
 def test_a_websocket_thread_lists_its_turns_in_order_with_their_own_items(
     codex: duckdb.DuckDBPyConnection,
 ) -> None:
-    thread = fetch_thread(codex, 1)
+    socket = recorded(codex)[0]
+    thread = fetch_thread(codex, socket)
     view = codex.execute(
         "SELECT DISTINCT thread_id FROM threads JOIN responses USING (response_id) "
-        "WHERE exchange_id = 1"
+        f"WHERE exchange_id = '{socket}'"
     ).fetchall()
     assert view == [(thread.thread_id,)]
     assert [t["response_index"] for t in thread.turns] == [0, 1, 2]  # the warm-up first
@@ -159,8 +177,9 @@ def test_a_websocket_thread_lists_its_turns_in_order_with_their_own_items(
 def test_the_http_thread_shows_each_turn_with_what_it_added(
     codex: duckdb.DuckDBPyConnection,
 ) -> None:
-    thread = fetch_thread(codex, 3)
-    assert [t["exchange_id"] for t in thread.turns] == [2, 3, 4]
+    order = recorded(codex)
+    thread = fetch_thread(codex, order[2])
+    assert [str(t["exchange_id"]) for t in thread.turns] == order[1:]
     assert thread.thread_id == thread.turns[0]["response_id"]
     first, second, third = thread.turns
     assert first["inputs"][-1]["text"].startswith("tests/test_dates.py fails")
@@ -314,18 +333,8 @@ def test_explicit_links_win_and_conversations_chain_in_time(tmp_path: Path) -> N
 
 def test_migration_3_upgrades_a_version_2_database_and_reindex_fills_it(tmp_path: Path) -> None:
     conn = duckdb.connect(str(tmp_path / "old.duckdb"))
-    assert migrate(conn, target=2) == 2
-    batch = Batch()
     exchanges = [e for path in (CODEX_WS, CODEX_HTTP) for e in load_file(path)]
-    for n, exchange in enumerate(exchanges, start=1):
-        add_exchange(batch, n, 1, parse_exchange(exchange))
-    conn.execute("INSERT INTO captures (capture_id, mode, started_at) VALUES (1, 'import', now())")
-    for table in ("exchanges", "responses", "items", "events", "findings"):
-        old = {r[0] for r in conn.execute(f"DESCRIBE {table}").fetchall()}
-        rows_ = batch.arrow(table).select([c for c in batch.arrow(table).column_names if c in old])
-        conn.register("v2_rows", rows_)
-        conn.execute(f"INSERT INTO {table} BY NAME SELECT * FROM v2_rows")
-        conn.unregister("v2_rows")
+    legacy_database(conn, 2, [("import", "codex", [parse_exchange(e) for e in exchanges])])
     counts = conn.execute("SELECT (SELECT count(*) FROM items), count(*) FROM responses").fetchone()
 
     assert migrate(conn, target=3) == 3  # in place, with its data
@@ -348,8 +357,9 @@ def test_migration_3_upgrades_a_version_2_database_and_reindex_fills_it(tmp_path
     migrate(conn)  # the later migrations, then the parser again
     assert reindex(conn) == 4
     assert conn.execute(links).fetchone() == (2,)
+    socket = ids.exchange_id(ids.legacy_capture_id(1), 0)  # what exchange 1 became
     assert conn.execute(
-        "SELECT count(*) FROM items WHERE exchange_id = 1 AND response_index IS NULL"
+        f"SELECT count(*) FROM items WHERE exchange_id = '{socket}' AND response_index IS NULL"
     ).fetchone() == (0,)
     assert conn.execute(
         "SELECT count(DISTINCT session_key), count(content_hash) FROM responses"

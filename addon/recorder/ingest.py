@@ -15,15 +15,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from addon.store.db import StoreError, open_for_write
 from addon.store.live import LiveError, LiveServer
-from addon.store.rows import TABLES, Batch, add_exchange
-from addon.store.writer import Writer, write_batch
+from addon.store.writer import Writer
 from addon.wire.endpoints import classify
 from addon.wire.findings import Finding, Severity
 from addon.wire.parse import parse_exchange
@@ -95,7 +93,7 @@ class Ingester:
         self._last_flush = time.monotonic()
         self._last_inflight = 0.0
         # flow id -> (exchange id, snapshot mtime) of streams shown while in flight
-        self.provisional: dict[str, tuple[int, int]] = {}
+        self.provisional: dict[str, tuple[str, int]] = {}
         self._finished: dict[str, None] = {}  # recent flows stored for good (ordered set)
 
     def open(self) -> bool:
@@ -142,23 +140,10 @@ class Ingester:
             self.conn.close()
             self.conn = None
 
-    def _capture(self, path: Path) -> tuple[int, int]:
-        """(capture id, records already stored) for a journal file, creating the capture."""
-        assert self.conn is not None and self.writer is not None
-        row = self.conn.execute(
-            "SELECT c.capture_id, (SELECT count(*) FROM exchanges e WHERE e.capture_id = "
-            "c.capture_id AND e.position >= 0) FROM captures c "
-            "WHERE c.mode = 'record' AND c.source = ?",
-            [path.name],
-        ).fetchone()
-        if row is not None:
-            return int(row[0]), int(row[1])
-        return self.writer.add_capture("record", path.name, upstream=self.upstream), 0
-
     def _ingest(self, path: Path, stop: threading.Event | None) -> int:
         if self.writer is None or not path.exists():
             return 0
-        capture_id, skip = self._capture(path)
+        capture_id, skip = self.writer.resume_recording(path.name, upstream=self.upstream)
         reader = JournalReader(path)
         stored = seen = 0
         try:
@@ -196,7 +181,7 @@ class Ingester:
         self._end_capture(capture_id, path)
         return stored
 
-    def _store(self, capture_id: int, record: Record) -> None:
+    def _store(self, capture_id: str, record: Record) -> None:
         assert self.writer is not None
         parsed = parse_record(record)
         if record.flow_id:  # a snapshot still on disk must not bring it back as in flight
@@ -204,13 +189,12 @@ class Ingester:
             if len(self._finished) > 10_000:
                 del self._finished[next(iter(self._finished))]
         provisional = self.provisional.pop(record.flow_id or "", None)
+        seq = record.exchange.index  # its place in the journal: the same id if stored again
         if provisional is None:
-            self.writer.add(capture_id, parsed)
+            self.writer.add(capture_id, parsed, seq)
         else:  # it was shown while in flight: its final rows replace those, under the same id
-            self._flush()
-            batch = Batch()
-            add_exchange(batch, provisional[0], capture_id, parsed)
-            write_batch(self.conn, batch, replace=True)
+            self.writer.replace(provisional[0], capture_id, seq, parsed)
+            self._last_flush = time.monotonic()
         stats = self.stats
         stats.exchanges += 1
         stats.events += len(parsed.events)
@@ -227,49 +211,32 @@ class Ingester:
         self.writer.flush()
         self._last_flush = time.monotonic()
 
-    def _refresh_inflight(self, capture_id: int, folder: Path) -> None:
+    def _refresh_inflight(self, capture_id: str, folder: Path) -> None:
         """Store the proxy's snapshots of streams still in flight as provisional rows
         (position -1), so live readers watch their text grow; the final record replaces them."""
         now = time.monotonic()
         if now - self._last_inflight < INFLIGHT_INTERVAL or not folder.is_dir():
             return
         self._last_inflight = now
-        assert self.writer is not None and self.conn is not None
+        assert self.writer is not None
         for path in folder.glob(f"*{SUFFIX}"):
             flow_id = path.name.removesuffix(SUFFIX)
             try:
                 stamp = path.stat().st_mtime_ns
-                if self.provisional.get(flow_id, (0, 0))[1] == stamp:
+                if self.provisional.get(flow_id, ("", 0))[1] == stamp:
                     continue
                 records, _ = split_records(path.read_bytes())
             except (OSError, JournalError):
                 continue  # replaced or removed while we looked: the next round sees it
             if not records or flow_id in self._finished:
                 continue
-            exchange_id = self.provisional.get(flow_id, (0, 0))[0]
-            if not exchange_id:
-                exchange_id = self.writer.next_exchange_id
-                self.writer.next_exchange_id += 1
-                self._flush()  # the capture row goes first
-            self.provisional[flow_id] = (exchange_id, stamp)
             record = records[0]
             record.exchange.index = -1
-            batch = Batch()
-            add_exchange(batch, exchange_id, capture_id, parse_record(record))
-            write_batch(self.conn, batch, replace=True)
+            exchange_id = self.writer.show_in_flight(capture_id, flow_id, parse_record(record))
+            self.provisional[flow_id] = (exchange_id, stamp)
 
-    def _end_capture(self, capture_id: int, path: Path) -> None:
-        assert self.conn is not None
-        # Provisional rows left over (a crash mid-stream) are not exchanges of this run.
-        stale = "SELECT exchange_id FROM exchanges WHERE capture_id = ? AND position < 0"
-        for table in reversed(TABLES):
-            if table != "captures":
-                self.conn.execute(
-                    f"DELETE FROM {table} WHERE exchange_id IN ({stale})", [capture_id]
-                )
+    def _end_capture(self, capture_id: str, path: Path) -> None:
+        assert self.writer is not None
+        self.writer.end_recording(capture_id)
         self.provisional.clear()
-        self.conn.execute(
-            "UPDATE captures SET ended_at = ? WHERE capture_id = ? AND ended_at IS NULL",
-            [datetime.now(UTC), capture_id],
-        )
         path.rename(path.with_name(path.name.removesuffix(SUFFIX) + DONE_SUFFIX))

@@ -45,15 +45,9 @@ def import_paths(
     """
     report = ImportReport()
     writer = Writer(conn, batch_events=IMPORT_BATCH_EVENTS, batch_bytes=IMPORT_BATCH_BYTES)
-    known = {
-        row[0]
-        for row in conn.execute(
-            "SELECT source_sha256 FROM captures WHERE source_sha256 IS NOT NULL"
-        ).fetchall()
-    }
     files = list(iter_paths(paths))
     with _rare_checkpoints(conn):
-        _import_files(writer, files, known, report, progress)
+        _import_files(writer, files, report, progress)
     if progress:
         progress(len(files), len(files))
     return report
@@ -73,7 +67,6 @@ def _rare_checkpoints(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
 def _import_files(
     writer: Writer,
     files: list[Path],
-    known: set[str],
     report: ImportReport,
     progress: Callable[[int, int], None] | None,
 ) -> None:
@@ -81,7 +74,7 @@ def _import_files(
         for done, path in enumerate(files):
             if progress:
                 progress(done, len(files))
-            _import_file(writer, path, known, report)
+            _import_file(writer, path, report)
             if writer.full:
                 # between files: a batch always holds whole files. DuckDB writes it on a thread
                 # while the next files are parsed.
@@ -91,14 +84,14 @@ def _import_files(
         writer.wait(raise_error=False)  # an error is being raised already: never leave a write
 
 
-def _import_file(writer: Writer, path: Path, known: set[str], report: ImportReport) -> None:
+def _import_file(writer: Writer, path: Path, report: ImportReport) -> None:
     try:
         data = path.read_bytes()  # read once, for the hash and the parsing
     except OSError as exc:
         report.failed.append(f"{path}: cannot read: {exc.strerror or exc}")
         return
     digest = hashlib.sha256(data).hexdigest()
-    if digest in known:
+    if writer.imported(digest):  # the writer checks again as it writes: DuplicateImport
         report.already.append(str(path))
         return
     try:
@@ -106,7 +99,6 @@ def _import_file(writer: Writer, path: Path, known: set[str], report: ImportRepo
     except ImportFailure as exc:
         report.failed.append(str(exc))
         return
-    known.add(digest)
     capture_id = writer.add_capture("import", str(path), source_sha256=digest, fmt=fmt, ended=True)
     for exchange in exchanges:
         parsed = parse_exchange(exchange)

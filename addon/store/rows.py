@@ -9,24 +9,29 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
+from addon.wire.exchange import WsMessage
 from addon.wire.final_response import usage_of
 from addon.wire.result import ParsedExchange
 
+from .ids import id_bytes
+from .redacted import redacted_parts
 from .thread_keys import exchange_turns
 
-_ID, _INT, _REAL, _BOOL = pa.int64(), pa.int32(), pa.float64(), pa.bool_()
+# Ids are UUIDs in the database, 16-byte values in a batch (see addon/store/ids.py)
+_UUID, _ID, _INT, _REAL, _BOOL = pa.uuid(), pa.int64(), pa.int32(), pa.float64(), pa.bool_()
 _TEXT, _BYTES, _TIME = pa.string(), pa.binary(), pa.timestamp("us", tz="UTC")
 
 # Each table's columns with the Arrow type of its column in the database (see migrations), so
 # that a batch becomes Arrow arrays directly, with no type inference and no cast on insert.
 COLUMNS: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
     "captures": (
-        ("capture_id", _ID), ("mode", _TEXT), ("source", _TEXT), ("source_sha256", _TEXT),
+        ("capture_id", _UUID), ("mode", _TEXT), ("source", _TEXT), ("source_sha256", _TEXT),
         ("format", _TEXT), ("upstream", _TEXT), ("started_at", _TIME), ("ended_at", _TIME),
         ("respdeck_version", _TEXT),
     ),
     "exchanges": (
-        ("exchange_id", _ID), ("capture_id", _ID), ("position", _INT), ("started_at", _TIME),
+        ("exchange_id", _UUID), ("capture_id", _UUID), ("seq", _ID), ("position", _INT),
+        ("started_at", _TIME),
         ("ttfb_ms", _REAL), ("duration_ms", _REAL), ("endpoint", _TEXT), ("method", _TEXT),
         ("host", _TEXT), ("path", _TEXT), ("query", _TEXT), ("status", _INT),
         ("streamed", _BOOL), ("aborted", _BOOL), ("partial", _BOOL), ("model", _TEXT),
@@ -34,10 +39,11 @@ COLUMNS: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
         ("key_fingerprint", _TEXT), ("error_code", _TEXT), ("error_message", _TEXT),
         ("request_headers", _TEXT), ("response_headers", _TEXT), ("request_body", _BYTES),
         ("response_body", _BYTES), ("response_chunks", _TEXT), ("websocket", _TEXT),
-        ("url", _TEXT),
+        ("url", _TEXT), ("truncated", _BOOL), ("closed_early", _BOOL), ("abort_reason", _TEXT),
+        ("websocket_frames", _TEXT), ("websocket_payload", _BYTES), ("redacted", _TEXT),
     ),
     "responses": (
-        ("exchange_id", _ID), ("response_id", _TEXT), ("object", _TEXT), ("status", _TEXT),
+        ("exchange_id", _UUID), ("response_id", _TEXT), ("object", _TEXT), ("status", _TEXT),
         ("incomplete_reason", _TEXT), ("error_code", _TEXT), ("service_tier", _TEXT),
         ("model", _TEXT), ("input_tokens", _ID), ("cached_tokens", _ID),
         ("cache_write_tokens", _ID), ("output_tokens", _ID), ("reasoning_tokens", _ID),
@@ -46,17 +52,17 @@ COLUMNS: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
         ("content_hash", _ID), ("parent_hashes", pa.list_(_ID)), ("new_input_position", _INT),
     ),
     "items": (
-        ("exchange_id", _ID), ("direction", _TEXT), ("position", _INT), ("type", _TEXT),
+        ("exchange_id", _UUID), ("direction", _TEXT), ("position", _INT), ("type", _TEXT),
         ("item_id", _TEXT), ("role", _TEXT), ("status", _TEXT), ("call_id", _TEXT),
         ("name", _TEXT), ("text", _TEXT), ("raw", _TEXT), ("response_index", _INT),
     ),
     "events": (
-        ("exchange_id", _ID), ("idx", _INT), ("sequence_number", _ID), ("t_ms", _REAL),
+        ("exchange_id", _UUID), ("idx", _INT), ("sequence_number", _ID), ("t_ms", _REAL),
         ("type", _TEXT), ("output_index", _INT), ("item_id", _TEXT), ("content_index", _INT),
         ("delta", _TEXT), ("from_client", _BOOL), ("raw", _TEXT),
     ),
     "findings": (
-        ("exchange_id", _ID), ("code", _TEXT), ("severity", _TEXT), ("message", _TEXT),
+        ("exchange_id", _UUID), ("code", _TEXT), ("severity", _TEXT), ("message", _TEXT),
         ("where", _TEXT), ("event_index", _INT), ("sequence_number", _ID), ("path", _TEXT),
     ),
 }  # fmt: skip
@@ -113,27 +119,51 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: ParsedExchange) -> None:
-    """All rows of one parsed exchange."""
+def websocket_columns(
+    messages: list[WsMessage] | None,
+) -> tuple[str | None, str | None, bytes | None]:
+    """(websocket, websocket_frames, websocket_payload) of a socket's messages.
+
+    `websocket` is for reading: [[offset_ms, from_client, text], ...]. `websocket_frames` makes
+    it exact: [[is_text, size], ...] where size is null when the message is its text in UTF-8,
+    else the count of its bytes, which follow in `websocket_payload` (binary frames, text
+    frames that are not valid UTF-8)."""
+    if messages is None:
+        return None, None, None
+    shown, frames, payload = [], [], []
+    for m in messages:
+        try:
+            text, size = m.content.decode(), None
+        except UnicodeDecodeError:
+            text, size = m.content.decode("utf-8", "replace"), len(m.content)
+        if not m.is_text and size is None:
+            size = len(m.content)
+        if size is not None:
+            payload.append(m.content)
+        shown.append([m.offset_ms, m.from_client, text])
+        frames.append([m.is_text, size])
+    return _json(shown), _json(frames), b"".join(payload) if payload else None
+
+
+def add_exchange(
+    batch: Batch, exchange_id: str, capture_id: str, seq: int, parsed: ParsedExchange
+) -> None:
+    """All rows of one parsed exchange; `seq` is its place in its capture."""
     ex = parsed.exchange
     request, response = ex.request, ex.response
     raw = parsed.response_raw or {}
     previous = parsed.request.previous_response_id or _str(raw.get("previous_response_id"))
     conversation = parsed.request.conversation_id or _conversation_of(raw)
     error = parsed.error
-    websocket = None
-    if ex.websocket is not None:
-        websocket = _json(
-            [
-                [m.offset_ms, m.from_client, m.content.decode("utf-8", "replace")]
-                for m in ex.websocket
-            ]
-        )
+    websocket, frames, payload = websocket_columns(ex.websocket)
+    uid = id_bytes(exchange_id)
     batch.body_bytes += len(request.body) + (len(response.body) if response else 0)
+    batch.body_bytes += len(payload) if payload else 0
     batch.add(
         "exchanges",
-        exchange_id,
-        capture_id,
+        uid,
+        id_bytes(capture_id),
+        seq,
         ex.index,
         ex.timings.started_at,
         ex.timings.ttfb_ms,
@@ -158,9 +188,15 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
         _json(response.headers) if response else None,
         request.body,
         response.body if response else None,
-        _json(response.chunks) if response and response.chunks else None,
+        _json(response.chunks) if response and response.chunks is not None else None,
         websocket,
         request.url,
+        response.truncated if response else None,
+        ex.closed_early,
+        ex.abort_reason,
+        frames,
+        payload,
+        _json(redacted_parts(ex)),
     )
     # A single response falls back on its request for these; WebSocket turns have their own.
     fallback = parsed.request if not parsed.turns else None
@@ -172,7 +208,7 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
         err = response_raw.get("error")
         batch.add(
             "responses",
-            exchange_id,
+            uid,
             _str(response_raw.get("id")),
             _str(response_raw.get("object")) or "response",
             _str(response_raw.get("status")),
@@ -199,7 +235,7 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
     for item, response_index in zip(parsed.items, turns.item_response, strict=True):
         batch.add(
             "items",
-            exchange_id,
+            uid,
             item.direction,
             item.position,
             item.type,
@@ -213,11 +249,11 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
             response_index,
         )
     if parsed.events:
-        _add_events(batch, exchange_id, parsed)
+        _add_events(batch, uid, parsed)
     for finding in parsed.findings:
         batch.add(
             "findings",
-            exchange_id,
+            uid,
             finding.code,
             str(finding.severity),
             finding.message,
@@ -231,7 +267,7 @@ def add_exchange(batch: Batch, exchange_id: int, capture_id: int, parsed: Parsed
 _NO_COLUMNS = (None, None, None, None)
 
 
-def _add_events(batch: Batch, exchange_id: int, parsed: ParsedExchange) -> None:
+def _add_events(batch: Batch, exchange_id: bytes, parsed: ParsedExchange) -> None:
     """The events table's rows: the hot loop of an import, so columns are appended directly."""
     columns = batch.columns["events"]
     exchange_ids, indexes, sequences, times, types = (

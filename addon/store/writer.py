@@ -1,9 +1,17 @@
-"""The one writer of a database: captures, and parsed exchanges in batched Arrow inserts."""
+"""The one writer of a database: every INSERT, UPDATE and DELETE of captured data is here.
+
+Captures start and end, parsed exchanges go in batched Arrow inserts, a stream in flight is
+shown by provisional rows that its final rows replace, reindex replaces an exchange's derived
+rows, and an import's content hash is checked against those stored. (Migrations change the
+schema in addon/store/migrations*; the price tables are refreshed by addon/store/prices.)
+"""
 
 from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import version
 
@@ -12,6 +20,8 @@ import pyarrow as pa
 
 from addon.wire.result import ParsedExchange
 
+from . import ids
+from .ids import id_bytes
 from .prices import add_models
 from .rows import TABLES, Batch, add_exchange
 
@@ -28,6 +38,13 @@ def respdeck_version() -> str:
         return "unknown"
 
 
+class DuplicateImport(Exception):
+    """A file's content is stored already (a content hash is kept once: see Writer.imported).
+
+    Concurrent importers into one shared store would each pass the check; a team store that
+    allows them must settle duplicates itself."""
+
+
 class Writer:
     """Buffers rows and inserts them a table at a time, one transaction per flush.
 
@@ -38,6 +55,9 @@ class Writer:
     `flush_in_background` lets a caller that parses (an import) go on with the next batch while
     DuckDB inserts and commits this one: DuckDB releases the GIL, so on two cores parsing and
     writing overlap. Only the writing thread uses the connection until `wait` or `flush`.
+
+    Ids need no look-up (addon/store/ids): a capture's is random, an exchange's follows from
+    its capture and its `seq`, counted here per capture unless the caller gives it.
     """
 
     def __init__(
@@ -51,13 +71,13 @@ class Writer:
         self.conn = conn
         self.limits = (batch_events, batch_exchanges, batch_bytes)
         self.batch = Batch()
-        row = conn.execute("SELECT coalesce(max(exchange_id), 0) FROM exchanges").fetchone()
-        self.next_exchange_id = int(row[0]) + 1 if row else 1
-        row = conn.execute("SELECT coalesce(max(capture_id), 0) FROM captures").fetchone()
-        self.next_capture_id = int(row[0]) + 1 if row else 1
+        self.next_seq: dict[str, int] = {}  # capture id -> the seq its next exchange gets
         self.written = 0
+        self._digests: set[str] | None = None  # content hashes stored, once asked
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
+
+    # -- captures ---------------------------------------------------------------------------
 
     def add_capture(
         self,
@@ -68,14 +88,17 @@ class Writer:
         fmt: str | None = None,
         upstream: str | None = None,
         ended: bool = False,
-    ) -> int:
-        """A new capture, written with the next flush (with its exchanges)."""
-        capture_id = self.next_capture_id
-        self.next_capture_id += 1
+    ) -> str:
+        """A new capture, written with the next flush (with its exchanges). A content hash
+        stored already makes that flush fail with DuplicateImport: check `imported` first."""
+        capture_id = ids.new_capture_id()
+        self.next_seq[capture_id] = 0
+        if source_sha256 is not None and self._digests is not None:
+            self._digests.add(source_sha256)
         now = datetime.now(UTC)
         self.batch.add(
             "captures",
-            capture_id,
+            id_bytes(capture_id),
             mode,
             source,
             source_sha256,
@@ -87,11 +110,79 @@ class Writer:
         )
         return capture_id
 
-    def add(self, capture_id: int, parsed: ParsedExchange) -> int:
-        exchange_id = self.next_exchange_id
-        self.next_exchange_id += 1
-        add_exchange(self.batch, exchange_id, capture_id, parsed)
+    def imported(self, source_sha256: str) -> bool:
+        """Whether a file with this content is stored, or was added to this writer. The
+        stored hashes are read once (the connection is the writing thread's meanwhile)."""
+        if self._digests is None:
+            self.wait()
+            self._digests = {
+                row[0]
+                for row in self.conn.execute(
+                    "SELECT source_sha256 FROM captures WHERE source_sha256 IS NOT NULL"
+                ).fetchall()
+            }
+        return source_sha256 in self._digests
+
+    def resume_recording(self, source: str, *, upstream: str | None = None) -> tuple[str, int]:
+        """(capture id, records stored) of a journal file's capture, starting it if new."""
+        row = self.conn.execute(
+            "SELECT c.capture_id, (SELECT count(*) FROM exchanges e WHERE e.capture_id = "
+            "c.capture_id AND e.position >= 0) FROM captures c "
+            "WHERE c.mode = 'record' AND c.source = ?",
+            [source],
+        ).fetchone()
+        if row is not None:
+            return ids.as_uuid(row[0]), int(row[1])
+        return self.add_capture("record", source, upstream=upstream), 0
+
+    def end_recording(self, capture_id: str) -> None:
+        """The run is stored: provisional rows left over (a crash mid-stream) are not its
+        exchanges, and the capture gets its end time."""
+        self.flush()
+        uid = ids.as_uuid(capture_id)
+        stale = "SELECT exchange_id FROM exchanges WHERE capture_id = ? AND position < 0"
+        with _transaction(self.conn):
+            for table in reversed(TABLES):
+                if table != "captures":
+                    self.conn.execute(f"DELETE FROM {table} WHERE exchange_id IN ({stale})", [uid])
+            self.conn.execute(
+                "UPDATE captures SET ended_at = ? WHERE capture_id = ? AND ended_at IS NULL",
+                [datetime.now(UTC), uid],
+            )
+
+    # -- exchanges --------------------------------------------------------------------------
+
+    def add(self, capture_id: str, parsed: ParsedExchange, seq: int | None = None) -> str:
+        """Buffer an exchange's rows; returns its id. `seq` defaults to the capture's next."""
+        if seq is None:
+            seq = self.next_seq.get(capture_id, 0)
+        self.next_seq[capture_id] = max(self.next_seq.get(capture_id, 0), seq + 1)
+        exchange_id = ids.exchange_id(capture_id, seq)
+        add_exchange(self.batch, exchange_id, capture_id, seq, parsed)
         return exchange_id
+
+    def show_in_flight(self, capture_id: str, flow_id: str, parsed: ParsedExchange) -> str:
+        """Write (or rewrite) the provisional rows of a stream still arriving, at once, so
+        live readers watch it grow; returns its id, which its final rows keep."""
+        exchange_id = ids.in_flight_id(capture_id, flow_id)
+        self.replace(exchange_id, capture_id, -1, parsed)
+        return exchange_id
+
+    def replace(self, exchange_id: str, capture_id: str, seq: int, parsed: ParsedExchange) -> None:
+        """Write one exchange's rows now in place of any it had (a stream shown in flight gets
+        its final rows; buffered rows go first, so its capture is there)."""
+        self.flush()
+        batch = Batch()
+        add_exchange(batch, exchange_id, capture_id, seq, parsed)
+        write_batch(self.conn, batch, replace=True)
+
+    def replace_parsed(self, exchanges: list[tuple[str, str, int, ParsedExchange]]) -> None:
+        """Reindex: (exchange id, capture id, seq, parsed) rows replace theirs, in one
+        transaction; the raw bytes written are those loaded."""
+        batch = Batch()
+        for exchange_id, capture_id, seq, parsed in exchanges:
+            add_exchange(batch, exchange_id, capture_id, seq, parsed)
+        write_batch(self.conn, batch, replace=True)
 
     @property
     def full(self) -> bool:
@@ -150,29 +241,56 @@ class Writer:
             self._error = exc
 
 
-def write_batch(conn: duckdb.DuckDBPyConnection, batch: Batch, replace: bool = False) -> None:
-    """Insert a batch in one transaction; with `replace`, its exchanges' old rows go first."""
+@contextmanager
+def _transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
     conn.execute("BEGIN TRANSACTION")
     try:
-        if replace:
-            conn.register(
-                "respdeck_ids", pa.table({"id": batch.columns["exchanges"]["exchange_id"]})
-            )
-            for table in reversed(TABLES):
-                if table == "captures":
-                    continue
-                conn.execute(
-                    f"DELETE FROM {table} WHERE exchange_id IN (SELECT id FROM respdeck_ids)"
-                )
-            conn.unregister("respdeck_ids")
-        for table in TABLES:
-            if batch.rows(table):
-                _insert(conn, table, batch.arrow(table))
-        add_models(conn, _models(batch))  # a model seen for the first time gets its prices
+        yield
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def write_batch(conn: duckdb.DuckDBPyConnection, batch: Batch, replace: bool = False) -> None:
+    """Insert a batch in one transaction; with `replace`, its exchanges' old rows go first."""
+    with _transaction(conn):
+        if replace:
+            stale = "SELECT id FROM respdeck_ids"
+            conn.register(
+                "respdeck_ids",
+                pa.table({"id": pa.array(batch.columns["exchanges"]["exchange_id"], pa.uuid())}),
+            )
+            try:
+                for table in reversed(TABLES):
+                    if table != "captures":
+                        conn.execute(f"DELETE FROM {table} WHERE exchange_id IN ({stale})")
+            finally:
+                conn.unregister("respdeck_ids")
+        _check_new_content(conn, batch)
+        for table in TABLES:
+            if batch.rows(table):
+                _insert(conn, table, batch.arrow(table))
+        add_models(conn, _models(batch))  # a model seen for the first time gets its prices
+
+
+def _check_new_content(conn: duckdb.DuckDBPyConnection, batch: Batch) -> None:
+    """The content hashes of the batch's captures are not stored yet (nor twice in it)."""
+    digests = [d for d in batch.columns["captures"]["source_sha256"] if d is not None]
+    if not digests:
+        return
+    if len(set(digests)) < len(digests):
+        raise DuplicateImport("the same content twice in one batch")
+    conn.register("respdeck_digests", pa.table({"d": pa.array(digests, pa.string())}))
+    try:
+        row = conn.execute(
+            "SELECT any_value(source_sha256) FROM captures "
+            "WHERE source_sha256 IN (SELECT d FROM respdeck_digests)"
+        ).fetchone()
+    finally:
+        conn.unregister("respdeck_digests")
+    if row and row[0] is not None:
+        raise DuplicateImport(f"content {row[0]} is stored already")
 
 
 def _models(batch: Batch) -> set[tuple[str | None, str | None]]:

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from addon.importers import ImportFailure
-from addon.store.db import db_path
 from addon.store.importer import import_paths
+from addon.store.location import db_path
 
 from ._common import db_option, writing
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from addon.store.db import db_path
+from addon.store.location import db_path
 from addon.store.reindex import reindex as reindex_all
 
 from ._common import db_option, writing
