@@ -16,8 +16,9 @@ from .migrations import migrate
 
 START, END = "<!-- schema:start -->", "<!-- schema:end -->"
 ABOUT = {
-    "captures": "one recording run or one imported file",
-    "exchanges": "one HTTP exchange (or WebSocket session), with its raw bytes",
+    "captures": "one recording run or one imported file; `capture_id` a random UUID",
+    "exchanges": "one HTTP exchange (or WebSocket session), with its raw bytes, exactly; "
+    "`exchange_id` is uuid5(`capture_id`, `seq`), `seq` its place in its capture",
     "responses": "response-level fields and token counts, one row per Response object",
     "items": "input, output and listed items, with plain text for search",
     "events": "stream events (SSE or WebSocket), with arrival time and the exact payload",
