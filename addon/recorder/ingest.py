@@ -28,8 +28,6 @@ from addon.wire.parse import parse_exchange
 from addon.wire.result import ParsedExchange, RequestView
 
 from .ingest_status import IngestStats
-from .ingest_status import read_stats as read_stats
-from .ingest_status import write_stats as write_stats
 from .journal import (
     DONE_SUFFIX,
     SUFFIX,

@@ -10,8 +10,6 @@ from pathlib import Path
 import duckdb
 
 from .live import connect_live
-from .location import DEFAULT_DB as DEFAULT_DB
-from .location import db_path as db_path
 from .migrations import LATEST, SchemaError, current_version, migrate
 from .prices import PriceFileError, load_prices
 
