@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,8 +21,10 @@ import zstandard
 
 from addon.wire.exchange import Exchange, HttpRequest, HttpResponse
 from inspector.replay.upstream import ReplayUpstream
+from tests.gated_upstream import GatedUpstream
 from tests.helpers import API, sse_body, text_stream
-from tests.recorder_harness import ROOT, Recorder, read_db
+from tests.recorder_harness import ROOT, Recorder, lit, read_db
+from tests.waiting import Lines, scaled, wait_exit, wait_until
 
 JSON = [("content-type", "application/json")]
 SSE = [("content-type", "text/event-stream")]
@@ -75,6 +77,8 @@ def encoded(name: str) -> Exchange:
 
 
 BIG = 50 * 1024 * 1024
+# Enough to store that a kill lands while the ingester is at it (asserted where used).
+HEAVY = sse_body(text_stream([f"w{i} " for i in range(4000)]))
 FAULTS = [
     recorded("http-400", 400, JSON, error_body("bad param", "invalid_value")),
     recorded("http-429", 429, JSON, error_body("slow down", "rate_limit_exceeded")),
@@ -85,8 +89,8 @@ FAULTS = [
     recorded("malformed", 200, SSE, b'data: {"type":"response.created", oops\n\ndata: nonsense\n\n'
              b"event: x\n\n" + STREAM[:200], stream=True),
     recorded("slow", 200, SSE, SLOW, stream=True, chunks=spread(SLOW, 40, 4000)),
-    recorded("slow-live", 200, SSE, SLOW, stream=True, chunks=spread(SLOW, 40, 4000)),
     *(encoded(name) for name in ("gzip", "br", "zstd")),
+    recorded("heavy", 200, SSE, HEAVY, stream=True),
     Exchange(
         HttpRequest("POST", f"{API}/responses", list(JSON), request("big", extra="x" * BIG)),
         HttpResponse(200, JSON, json.dumps({"id": "resp_big", "object": "response"}).encode()),
@@ -130,8 +134,9 @@ def stored(rec: Recorder, tag: str) -> dict:
     return dict(zip(names, row, strict=True))
 
 
-def codes(rec: Recorder, exchange_id: int) -> set[str]:
-    return {r[0] for r in rec.query(f"SELECT code FROM findings WHERE exchange_id = {exchange_id}")}
+def codes(rec: Recorder, exchange_id: object) -> set[str]:
+    sql = f"SELECT code FROM findings WHERE exchange_id = {lit(exchange_id)}"
+    return {r[0] for r in rec.query(sql)}
 
 
 @pytest.mark.parametrize(
@@ -176,7 +181,8 @@ def test_upstream_closing_mid_stream_is_kept_as_partial(recorder: Recorder) -> N
     row = stored(recorder, "cut")
     assert row["aborted"] and row["partial"]
     assert row["body"] and STREAM.startswith(row["body"])
-    events = recorder.query(f"SELECT count(*) FROM events WHERE exchange_id = {row['exchange_id']}")
+    sql = f"SELECT count(*) FROM events WHERE exchange_id = {lit(row['exchange_id'])}"
+    events = recorder.query(sql)
     assert events[0][0] > 0
 
 
@@ -214,13 +220,18 @@ def test_encoded_streams_are_stored_encoded_and_parsed(recorder: Recorder, name:
     row = stored(recorder, f"enc-{name}")
     assert row["body"] == exchange.response.body and row["streamed"]
     text = recorder.query(
-        f"SELECT text FROM items WHERE exchange_id = {row['exchange_id']} AND direction = 'output'"
+        f"SELECT text FROM items WHERE exchange_id = {lit(row['exchange_id'])} "
+        "AND direction = 'output'"
     )
     assert text == [("Hello, world!" * 10,)]
 
 
 def test_a_50_mb_request_body(recorder: Recorder) -> None:
-    client = openai.OpenAI(base_url=recorder.base_url, api_key="sk-x", max_retries=0, timeout=120)
+    """Journaling and storing 50 MB at background priority takes a while on a loaded machine:
+    the wait is on the recorder's progress (counters, journal size, CPU), not a clock."""
+    client = openai.OpenAI(
+        base_url=recorder.base_url, api_key="sk-x", max_retries=0, timeout=scaled(300)
+    )
     result = client.responses.with_raw_response.create(model="gpt-4o", input="big" + "x" * BIG)
     assert result.status_code == 200
     row = stored(recorder, "big")
@@ -244,7 +255,8 @@ def held_while_recording(
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
+    assert holder.stdout is not None
+    assert Lines(holder.stdout).next(timeout=60) == b"held\n"
     rec = Recorder(upstream.url, db).start()
     return holder, rec, openai.OpenAI(base_url=rec.base_url, api_key="sk-x", max_retries=0)
 
@@ -271,7 +283,7 @@ def test_database_not_writable_keeps_proxying_and_journals(
     again = Recorder(upstream.url, db).start()
     assert again.stop() == 0
     assert "+2 from earlier runs" in again.output()
-    assert read_db(db, "SELECT status FROM exchanges ORDER BY exchange_id") == [(429,), (200,)]
+    assert read_db(db, "SELECT status FROM exchanges ORDER BY position") == [(429,), (200,)]
 
 
 def test_ctrl_c_mid_stream_writes_the_exchange_as_aborted(
@@ -283,7 +295,7 @@ def test_ctrl_c_mid_stream_writes_the_exchange_as_aborted(
 
     def stream() -> None:
         try:
-            with httpx.Client(timeout=30) as client, client.stream(
+            with httpx.Client(timeout=scaled(60)) as client, client.stream(
                 "POST", rec.base_url + "/responses", content=request("slow", stream=True),
                 headers={"content-type": "application/json"},
             ) as response:  # fmt: skip
@@ -294,14 +306,12 @@ def test_ctrl_c_mid_stream_writes_the_exchange_as_aborted(
 
     thread = threading.Thread(target=stream)
     thread.start()
-    deadline = time.monotonic() + 10
-    while len(received) < 3 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert received, rec.output()
+    wait_until(lambda: len(received), lambda n: n >= 3, timeout=30, what=lambda _: rec.output())
     assert rec.process is not None
     rec.process.send_signal(signal.SIGINT)
-    assert rec.process.wait(60) == 0, rec.output()
-    thread.join(30)
+    assert wait_exit(rec.process, timeout=60, progress=rec.progress) == 0, rec.output()
+    thread.join(scaled(60))
+    assert not thread.is_alive()
     rows = read_db(db, "SELECT aborted, partial, octet_length(response_body) FROM exchanges")
     assert len(rows) == 1
     aborted, partial, size = rows[0]
@@ -310,62 +320,103 @@ def test_ctrl_c_mid_stream_writes_the_exchange_as_aborted(
     assert ROOT.exists()
 
 
-def test_kill_9_loses_nothing_that_was_journaled(upstream: ReplayUpstream, tmp_path: Path) -> None:
-    """Kill the recorder and its ingester outright: the proxy stops with them, and the next
-    start stores every exchange the journal holds."""
-    import os
+KILLED = 32  # heavy streams journaled before the ingester may store any
 
+
+def post_heavy(port: int) -> None:
+    data = raw_post(port, request("heavy", stream=True))
+    assert data.startswith(b"HTTP/1.1 200") and b"response.completed" in data, data[:300]
+
+
+def test_kill_9_mid_import_loses_nothing_that_was_journaled(
+    upstream: ReplayUpstream, tmp_path: Path
+) -> None:
+    """Kill the recorder and its ingester outright while the ingester is storing: the proxy
+    stops with them, and the next start stores every exchange the journal holds, once.
+
+    The database is held by another program until all the exchanges are journaled, so none
+    is stored before the ingester starts on them; the kill comes once it has begun, and the
+    test checks that it had not finished."""
     db = tmp_path / "killed.duckdb"
-    rec = Recorder(upstream.url, db).start()
+    holder, rec, _ = held_while_recording(upstream, db)
     assert rec.process is not None
-    client = openai.OpenAI(base_url=rec.base_url, api_key="sk-x", max_retries=0)
-    for tag in ("http-400", "http-429", "http-500"):
-        with pytest.raises(openai.APIStatusError):
-            client.responses.create(model="gpt-4o", input=tag)
-    children = subprocess.run(
-        ["pgrep", "-P", str(rec.process.pid)], capture_output=True, text=True
-    ).stdout.split()
-    ingester = [
-        p for p in children if "addon.recorder.ingest" in Path(f"/proc/{p}/cmdline").read_text()
-    ]
-    assert ingester, children
-    os.kill(int(ingester[0]), signal.SIGKILL)
+    for _ in range(KILLED):
+        post_heavy(rec.port)
+    wait_until(
+        rec.proxy_status, lambda s: s.get("journaled", 0) >= KILLED,
+        timeout=60, progress=rec.progress, what=lambda _: rec.output(),
+    )  # fmt: skip
+    ingester = rec.ingester_pid()
+    assert ingester is not None
+    children = [ingester, *(p for p in rec_children(rec) if p != ingester)]
+    assert holder.stdin is not None
+    holder.stdin.close()  # the database frees up: the ingester opens it and starts storing
+    holder.wait()
+    begun = rec.wait_stats(lambda s: s.state == "storing" and s.exchanges >= 1, timeout=120)
+    os.kill(ingester, signal.SIGKILL)
     rec.process.kill()
     rec.process.wait()
-    deadline = time.monotonic() + 30  # mitmdump notices its parent is gone and shuts down
-    while any(Path(f"/proc/{p}").exists() for p in children) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not [p for p in children if Path(f"/proc/{p}").exists()]
+    wait_until(  # mitmdump notices its parent is gone and shuts down
+        lambda: [p for p in children if Path(f"/proc/{p}").exists()],
+        lambda alive: not alive, timeout=60, what="the recorder's children outlived it",
+    )  # fmt: skip
+    (stored_at_kill,) = read_db(db, "SELECT count(*) FROM exchanges")[0]
+    assert stored_at_kill < KILLED, f"the import ended before the kill ({begun})"
     again = Recorder(upstream.url, db).start()
-    assert again.stop() == 0
-    rows = read_db(db, "SELECT status FROM exchanges ORDER BY exchange_id")
-    assert sorted(rows) == [(400,), (429,), (500,)], again.output()
+    assert again.stop() == 0, again.output()
+    assert f"(+{KILLED - stored_at_kill:,} from earlier runs)" in again.output(), again.output()
+    rows = read_db(db, "SELECT count(*), count(DISTINCT position), min(position), "
+                       "max(position), bool_and(NOT aborted) FROM exchanges")  # fmt: skip
+    assert rows == [(KILLED, KILLED, 0, KILLED - 1, True)], again.output()
 
 
-def test_a_stream_in_flight_is_visible_and_grows(recorder: Recorder) -> None:
+def rec_children(rec: Recorder) -> list[int]:
+    assert rec.process is not None
+    found = subprocess.run(["pgrep", "-P", str(rec.process.pid)], capture_output=True, text=True)
+    return [int(p) for p in found.stdout.split()]
+
+
+LIVE = text_stream([f"live{i} " for i in range(12)])
+LIVE_PARTS = [sse_body(LIVE[:6]), sse_body(LIVE[6:10]), sse_body(LIVE[10:])]
+
+
+def test_a_stream_in_flight_is_visible_and_grows(tmp_path: Path) -> None:
     """Live readers see a running stream as a provisional exchange (position -1) whose events
-    grow; when it ends, its final rows replace those under the same exchange id."""
+    grow; when it ends, its final rows replace those under the same exchange id.
+
+    The upstream holds each next part of the stream until the test has seen the last one in
+    the database: the provisional row must appear, then grow, while the stream is open."""
     sql = (
         "SELECT e.exchange_id, e.partial, (SELECT count(*) FROM events v "
         "WHERE v.exchange_id = e.exchange_id) FROM exchanges e WHERE e.position < 0"
     )
-    thread = threading.Thread(
-        target=raw_post, args=(recorder.port, request("slow", stream=True, extra="-live"))
-    )
-    thread.start()
-    first = recorder.wait_for(sql, lambda rows: len(rows) == 1 and rows[0][2] > 0, timeout=10)
-    later = recorder.wait_for(sql, lambda rows: not rows or rows[0][2] > first[0][2], timeout=10)
-    thread.join(30)
-    exchange_id, partial, _ = first[0]
-    assert partial
-    if later:
-        assert later[0][0] == exchange_id
-    done = recorder.wait_for(
-        f"SELECT position, partial, aborted FROM exchanges WHERE exchange_id = {exchange_id}",
-        lambda rows: rows and rows[0][0] >= 0,
-    )
-    assert done == [(done[0][0], False, False)]
-    assert recorder.query(sql) == []
+    with GatedUpstream(LIVE_PARTS) as upstream:
+        rec = Recorder(upstream.url, tmp_path / "live.duckdb").start()
+        try:
+            thread = threading.Thread(
+                target=raw_post, args=(rec.port, request("live", stream=True))
+            )
+            thread.start()
+            first = rec.wait_for(sql, lambda rows: len(rows) == 1 and rows[0][2] > 0)
+            assert upstream.sent == 1  # still in flight: the rest is held
+            upstream.release()
+            later = rec.wait_for(sql, lambda rows: len(rows) == 1 and rows[0][2] > first[0][2])
+            assert upstream.sent == 2
+            upstream.release()
+            thread.join(scaled(60))
+            assert not thread.is_alive()
+            exchange_id, partial, _ = first[0]
+            assert partial and later[0][0] == exchange_id
+            done = rec.wait_for(
+                "SELECT position, partial, aborted, (SELECT count(*) FROM events v "
+                "WHERE v.exchange_id = e.exchange_id) FROM exchanges e "
+                f"WHERE exchange_id = {lit(exchange_id)}",
+                lambda rows: bool(rows) and rows[0][0] >= 0,
+            )
+            assert done == [(0, False, False, len(LIVE))]
+            assert rec.query(sql) == []
+        finally:
+            assert rec.stop() == 0, rec.output()
 
 
 def test_a_database_freed_during_the_run_is_stored_into(
@@ -384,13 +435,10 @@ def test_a_database_freed_during_the_run_is_stored_into(
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait()
-        deadline = time.monotonic() + 30
-        rows: list = []
-        while time.monotonic() < deadline and not rows:
-            try:
-                rows = rec.query("SELECT status FROM exchanges WHERE position >= 0")
-            except (StoreError, duckdb.Error):  # not open yet, or not yet migrated
-                time.sleep(0.2)
+        rows = rec.wait_for(  # not open yet, or not yet migrated: try again
+            "SELECT status FROM exchanges WHERE position >= 0", lambda rows: bool(rows),
+            retry_on=(StoreError, duckdb.Error),
+        )  # fmt: skip
         assert rows == [(500,)], rec.output()
     finally:
         assert rec.stop() == 0
