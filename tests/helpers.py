@@ -188,10 +188,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def respdeck(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     """The respdeck command in a real subprocess, as a user runs it."""
+    from tests.waiting import scaled
+
     return subprocess.run(
         [sys.executable, "-m", "inspector", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=scaled(120),
     )

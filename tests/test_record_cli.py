@@ -15,7 +15,8 @@ import pytest
 from addon.recorder.proxy_process import ProxyConfig, ProxyProcess
 from inspector.replay.upstream import ReplayUpstream
 from tests.helpers import respdeck
-from tests.recorder_harness import ROOT, Recorder, free_port, read_db
+from tests.recorder_harness import ROOT, Recorder, free_port, read_db, run
+from tests.waiting import Lines, wait_exit, wait_until
 
 RECORDINGS = ROOT / "recordings"
 FINISHED = "SELECT count(*) FROM exchanges WHERE position >= 0"  # not a stream in flight
@@ -43,10 +44,10 @@ def test_record_around_a_command_passes_its_exit_code(
 ) -> None:
     db = tmp_path / "cmd.duckdb"
     port = free_port()
-    result = subprocess.run(
+    result = run(
         [sys.executable, "-m", "inspector", "record", "--port", str(port), "--upstream",
          upstream.url, "--db", str(db), "--", sys.executable, "-c", CLIENT],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        timeout=120, cwd=ROOT,
     )  # fmt: skip
     assert result.returncode == 3, result.stderr
     assert f"BASE http://127.0.0.1:{port}/v1 TEXT" in result.stdout
@@ -165,7 +166,6 @@ def test_the_addon_as_a_plain_mitmdump_script(upstream: ReplayUpstream, tmp_path
     """`mitmdump -s addon/recorder/script.py`: the addon starts its own ingester."""
     import signal
     import socket
-    import time
 
     db, port = tmp_path / "script.duckdb", free_port()
     proxy = subprocess.Popen(
@@ -175,19 +175,26 @@ def test_the_addon_as_a_plain_mitmdump_script(upstream: ReplayUpstream, tmp_path
          "--set", f"respdeck_db={db}", "--set", "respdeck_redact_header=x-team"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 90
-    while True:
+    assert proxy.stdout is not None
+    lines = Lines(proxy.stdout)  # read all along: a full pipe would stall mitmdump
+
+    def listening() -> bool:
+        assert proxy.poll() is None, "".join(lines.seen)
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
+            return True
         except OSError:
-            assert time.monotonic() < deadline and proxy.poll() is None
-            time.sleep(0.1)
+            return False
+
+    wait_until(listening, timeout=90, progress=lambda: len(lines.seen))
     client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="sk-script",
                            max_retries=0, default_headers={"x-team": "team-secret"})  # fmt: skip
     assert client.responses.create(**HAIKU).output_text
     proxy.send_signal(signal.SIGINT)
-    out, _ = proxy.communicate(timeout=120)
+    assert wait_exit(proxy, timeout=120, progress=lambda: len(lines.seen)) == 0
+    while lines.next(timeout=30) is not None:  # to the end of its output
+        pass
+    out = "".join(lines.seen)
     rows = read_db(db, "SELECT endpoint, status, request_headers FROM exchanges")
     assert [(r[0], r[1]) for r in rows] == [("responses.create", 200)], out
     assert "team-secret" not in rows[0][2] and "x-team" in rows[0][2]

@@ -9,15 +9,15 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
+from subprocess import DEVNULL
 
 import pytest
 
 from addon.recorder.proxy_process import ProxyConfig
 from inspector.replay.upstream import ReplayUpstream
-from tests.recorder_harness import ROOT, free_port, read_db
+from tests.recorder_harness import ROOT, free_port, read_db, run
 
 
 def config(mode: str = "reverse", port: int = 8080) -> ProxyConfig:
@@ -45,10 +45,10 @@ def test_record_runs_codex_with_the_option(tmp_path: Path) -> None:
     codex.write_text('#!/bin/sh\necho "ARGS $*"\n')
     codex.chmod(0o755)
     port = free_port()
-    result = subprocess.run(
+    result = run(
         [sys.executable, "-m", "inspector", "record", "--port", str(port),
          "--db", str(tmp_path / "c.duckdb"), "--", "codex", "exec", "say hi"],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        timeout=120, cwd=ROOT,
         env={**os.environ, "PATH": f"{fake_bin}{os.pathsep}{os.environ['PATH']}"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -78,13 +78,12 @@ def test_a_real_codex_turn_is_recorded(tmp_path: Path) -> None:
     # Codex speaks the WebSocket mode; one WebSocket session to replay answers each of its
     # messages (a warm-up, then the request) with the recorded turns.
     with ReplayUpstream.from_paths([ROOT / "recordings" / "websocket.har"], pace=0) as upstream:
-        result = subprocess.run(
+        result = run(
             [sys.executable, "-m", "inspector", "record", "--port", str(free_port()),
              "--upstream", upstream.url, "--db", str(db), "--",
              codex, "exec", "--skip-git-repo-check", "--ephemeral", "-o", str(last),
              "Say hello in one sentence."],
-            capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env,
-            stdin=subprocess.DEVNULL,
+            timeout=300, cwd=tmp_path, env=env, stdin=DEVNULL,
         )  # fmt: skip
         served = list(upstream.served)
     assert result.returncode == 0, result.stderr

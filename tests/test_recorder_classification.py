@@ -13,19 +13,20 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from addon.importers import load_file
-from addon.recorder.ingest import IngestStats, read_stats
+from addon.recorder.ingest import IngestStats
 from inspector.replay.upstream import ReplayUpstream
+from tests.gated_upstream import read_request
 from tests.helpers import response_obj, sse_body, text_stream
-from tests.recorder_harness import ROOT, Recorder
+from tests.recorder_harness import ROOT, Recorder, lit
+from tests.waiting import scaled
 
-DEADLINE = 60  # seconds: generous, only for waits on progress
+DEADLINE = 60  # seconds (base, scaled): for waits on progress and socket reads
 
 
 class HoldingUpstream:
@@ -83,29 +84,13 @@ class HoldingUpstream:
             chunk = sse_body([event])
             conn.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
         closed = self.closed_by_peer.setdefault(tag, threading.Event())
-        conn.settimeout(DEADLINE)
+        conn.settimeout(scaled(DEADLINE))
         try:
             if conn.recv(1) == b"":  # the proxy closed: the client is gone
                 closed.set()
             conn.sendall(b"0\r\n\r\n")  # the final chunk, too late for anyone
         except OSError:
             closed.set()
-
-
-def read_request(conn: socket.socket) -> bytes:
-    """The body of the request on `conn` (by its Content-Length)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        data += conn.recv(65536)
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = next(
-        int(line.split(b":", 1)[1])
-        for line in head.split(b"\r\n")
-        if line.lower().startswith(b"content-length:")
-    )
-    while len(body) < length:
-        body += conn.recv(1 << 20)
-    return body
 
 
 def request_input(body: bytes) -> str:
@@ -125,7 +110,7 @@ def send_json(conn: socket.socket, body: bytes) -> None:
 def post_and_hang_up(port: int, tag: str, until: bytes) -> bytes:
     """POST a streamed create over a raw socket; close as soon as `until` has arrived."""
     body = json.dumps({"model": "gpt-4o", "input": tag, "stream": True}).encode()
-    with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=scaled(DEADLINE)) as sock:
         sock.sendall(
             b"POST /v1/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             + f"Content-Length: {len(body)}\r\n\r\n".encode()
@@ -140,7 +125,7 @@ def post_and_hang_up(port: int, tag: str, until: bytes) -> bytes:
 
 
 def post_json(port: int, body: bytes) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=scaled(DEADLINE)) as sock:
         sock.sendall(
             b"POST /v1/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b"Connection: close\r\n" + f"Content-Length: {len(body)}\r\n\r\n".encode() + body
@@ -153,22 +138,17 @@ def post_json(port: int, body: bytes) -> bytes:
 
 def stats(rec: Recorder) -> IngestStats:
     """The ingester's counters, as the status line shows them."""
-    files = list(rec.db.with_name(rec.db.name + ".journal").glob("*.ingest.json"))
-    assert len(files) == 1, files
-    found = read_stats(files[0])
+    assert len(list(rec.journal.glob("*.ingest.json"))) == 1
+    found = rec.stats()
     assert found is not None
     return found
 
 
 def stats_after(rec: Recorder, exchanges: int) -> IngestStats:
-    deadline = time.monotonic() + DEADLINE
-    while (now := stats(rec)).exchanges < exchanges:
-        assert time.monotonic() < deadline, f"{now}\n{rec.output()}"
-        time.sleep(0.1)
-    return now
+    return rec.wait_stats(lambda s: s.exchanges >= exchanges, timeout=DEADLINE)
 
 
-def stored(rec: Recorder, tag: str) -> tuple[int, bool, bool]:
+def stored(rec: Recorder, tag: str) -> tuple[object, bool, bool]:
     """(exchange_id, aborted, partial) of the exchange whose input is `tag` (waits for it)."""
     sql = (
         "SELECT exchange_id, aborted, partial FROM exchanges WHERE position >= 0 AND "
@@ -178,9 +158,9 @@ def stored(rec: Recorder, tag: str) -> tuple[int, bool, bool]:
     return row
 
 
-def findings(rec: Recorder, exchange_id: int) -> dict[str, tuple[str, str]]:
+def findings(rec: Recorder, exchange_id: object) -> dict[str, tuple[str, str]]:
     rows = rec.query(
-        f"SELECT code, severity, message FROM findings WHERE exchange_id = {exchange_id}"
+        f"SELECT code, severity, message FROM findings WHERE exchange_id = {lit(exchange_id)}"
     )
     return {code: (severity, message) for code, severity, message in rows}
 
@@ -208,7 +188,7 @@ def test_a_client_that_hangs_up_after_completed_did_not_abort(
     got = post_and_hang_up(recorder.port, "completed-1", b'"type":"response.completed"')
     assert b"0\r\n\r\n" not in got  # the final chunk had not come: the client left before it
     exchange_id, aborted, partial = stored(recorder, "completed-1")
-    assert upstream.closed_by_peer["completed-1"].wait(DEADLINE)
+    assert upstream.closed_by_peer["completed-1"].wait(scaled(DEADLINE))
     assert not aborted and not partial
     codes = findings(recorder, exchange_id)
     assert "aborted" not in codes
@@ -262,7 +242,7 @@ def test_the_status_line_counts_every_response_of_a_websocket(tmp_path: Path) ->
             )[0]
             per_response = rec.query(
                 "SELECT input_tokens + output_tokens FROM responses "
-                f"WHERE exchange_id = {exchange_id} ORDER BY response_id"
+                f"WHERE exchange_id = {lit(exchange_id)} ORDER BY response_id"
             )
             counted = stats_after(rec, 1).tokens
         finally:

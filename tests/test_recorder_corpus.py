@@ -19,6 +19,7 @@ from addon.wire.exchange import Exchange
 from inspector.replay.upstream import ReplayUpstream
 from tests.conftest import CORPUS
 from tests.recorder_harness import Recorder
+from tests.waiting import scaled
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")
 FILES = 40  # spread over the manifest: streamed and not, every dialect with a wire format
@@ -81,7 +82,7 @@ def test_corpus_traffic_passes_through_unchanged_and_is_stored(
     direct, rec = servers
     proxied_base = f"http://127.0.0.1:{rec.port}"
     got = []
-    with httpx.Client(timeout=60) as client:
+    with httpx.Client(timeout=scaled(60)) as client:
         for exchange in exchanges:
             plain = fetch(client, direct, exchange)
             through = fetch(client, proxied_base, exchange)
@@ -89,7 +90,7 @@ def test_corpus_traffic_passes_through_unchanged_and_is_stored(
             got.append(through)
     rows = rec.wait_for(
         "SELECT status, response_body, endpoint, streamed FROM exchanges "
-        "WHERE position >= 0 ORDER BY exchange_id",
+        "WHERE position >= 0 ORDER BY position",
         lambda rows: len(rows) >= len(exchanges),
         timeout=120,
     )

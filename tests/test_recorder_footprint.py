@@ -4,12 +4,11 @@ bounded. Sizes themselves are measured by tests/bench/bench_proxy.py."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
-from tests.recorder_harness import ROOT, Recorder
+from tests.recorder_harness import ROOT, Recorder, run
 
 HEAVY = ("duckdb", "pyarrow", "openai")  # about 50, 35 and 45 MB resident
 
@@ -22,9 +21,7 @@ def test_the_proxy_and_the_record_command_load_no_store_or_parser() -> None:
         print(sorted(m for m in {HEAVY!r} if m in sys.modules))
         """
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120
-    )
+    result = run([sys.executable, "-c", script], timeout=120, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 

@@ -1,17 +1,17 @@
 """HTTPS, the default path, end to end: `respdeck record` in front of a local TLS upstream (a CA
 and certificate made here), in reverse mode with `--upstream-ca`, and in regular mode with a
 client that trusts mitmproxy's CA exactly as the printed variables say. Streams stay
-byte-identical and unbuffered through TLS."""
+byte-identical through TLS, and unbuffered: behind a second front, an upstream that sends each
+next part of a stream only once the client has the previous one."""
 
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import os
-import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,14 +21,16 @@ import pytest
 
 from addon.importers import load_file
 from inspector.replay.upstream import ReplayUpstream
-from tests.recorder_harness import ROOT, Recorder
+from tests.gated_upstream import GatedUpstream, read_held
+from tests.recorder_harness import ROOT, Recorder, run
 from tests.tls_upstream import TlsFiles, TlsFront, make_tls_files
+from tests.waiting import scaled, wait_until
 
 RECORDINGS = ROOT / "recordings"
 PACE = 0.25
 (STREAM,) = load_file(RECORDINGS / "stream_text.har")
 HAIKU = {"model": "gpt-4.1-mini", "input": "Write a haiku about the sea.", "temperature": 0.7}
-STORED = "SELECT url, response_body FROM exchanges WHERE position >= 0 ORDER BY exchange_id"
+STORED = "SELECT url, response_body FROM exchanges WHERE position >= 0 ORDER BY position"
 
 
 @pytest.fixture(scope="module")
@@ -48,25 +50,34 @@ def front(upstream: ReplayUpstream, files: TlsFiles) -> Iterator[TlsFront]:
         yield server
 
 
-def raw_stream(client: httpx.Client, url: str) -> tuple[bytes, list[float]]:
-    """The stream's raw bytes as they come off the socket, and each read's arrival offset."""
-    start = time.perf_counter()
-    arrivals, data = [], b""
-    headers = {"content-type": "application/json", "accept-encoding": "identity"}
-    with client.stream("POST", url, content=STREAM.request.body, headers=headers) as response:
+def stream_parts(parts: int = 3) -> list[bytes]:
+    """The recorded stream's body, cut at its recorded chunk boundaries into `parts`."""
+    assert STREAM.response is not None
+    pieces = [piece for _, piece in STREAM.response.iter_chunks()]
+    step = -(-len(pieces) // parts)
+    return [b"".join(pieces[i : i + step]) for i in range(0, len(pieces), step)]
+
+
+@pytest.fixture(scope="module")
+def gated() -> Iterator[GatedUpstream]:
+    with GatedUpstream(stream_parts()) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def gated_front(gated: GatedUpstream, files: TlsFiles) -> Iterator[TlsFront]:
+    with TlsFront(gated.port, files) as server:
+        yield server
+
+
+HEADERS = {"content-type": "application/json", "accept-encoding": "identity"}
+
+
+def raw_stream(client: httpx.Client, url: str) -> bytes:
+    """The stream's raw bytes as they come off the socket."""
+    with client.stream("POST", url, content=STREAM.request.body, headers=HEADERS) as response:
         assert response.status_code == 200
-        for chunk in response.iter_raw():
-            arrivals.append(time.perf_counter() - start)
-            data += chunk
-    return data, arrivals
-
-
-def assert_unbuffered(arrivals: list[float]) -> None:
-    """Chunks arrive spread out as the upstream sent them, not all at once at the end."""
-    assert STREAM.response is not None and STREAM.response.chunks
-    recorded_span = (STREAM.response.chunks[-1][0] - STREAM.response.chunks[0][0]) * PACE / 1000
-    assert len(arrivals) > 1
-    assert arrivals[-1] - arrivals[0] > 0.5 * recorded_span
+        return b"".join(response.iter_raw())
 
 
 def sdk_calls(client: openai.OpenAI) -> tuple[str, list[dict]]:
@@ -90,18 +101,37 @@ def test_reverse_mode_to_a_tls_upstream_with_its_ca(
     try:
         proxied = openai.OpenAI(base_url=rec.base_url, api_key="sk-tls-reverse", max_retries=0)
         assert sdk_calls(proxied) == sdk_calls(direct_client(front, files))
-        with httpx.Client(verify=files.client_context(), timeout=60) as client:
-            direct, _ = raw_stream(client, front.url + "/v1/responses")
-        with httpx.Client(timeout=60) as client:
-            through, arrivals = raw_stream(client, rec.base_url + "/responses")
+        with httpx.Client(verify=files.client_context(), timeout=scaled(60)) as client:
+            direct = raw_stream(client, front.url + "/v1/responses")
+        with httpx.Client(timeout=scaled(60)) as client:
+            through = raw_stream(client, rec.base_url + "/responses")
         assert STREAM.response is not None
         assert through == direct == STREAM.response.body
-        assert_unbuffered(arrivals)
         rows = rec.wait_for(STORED, lambda rows: len(rows) == 3)
     finally:
         assert rec.stop() == 0, rec.output()
     assert all(url.startswith(front.url + "/v1/responses") for url, _ in rows)
     assert rows[-1][1] == STREAM.response.body
+
+
+def test_reverse_mode_does_not_hold_a_tls_stream_back(
+    gated: GatedUpstream, gated_front: TlsFront, files: TlsFiles, tmp_path: Path
+) -> None:
+    """Each part reaches the client while the upstream, over TLS, still holds the next."""
+    rec = Recorder(gated_front.url, tmp_path / "held.duckdb", "--upstream-ca", str(files.ca))
+    rec.start()
+    try:
+        with (
+            httpx.Client(timeout=scaled(60)) as client,
+            client.stream(
+                "POST", rec.base_url + "/responses", content=STREAM.request.body, headers=HEADERS
+            ) as response,
+        ):
+            got = read_held(response.iter_raw(), gated)
+        rows = rec.wait_for(STORED, lambda rows: len(rows) == 1)
+    finally:
+        assert rec.stop() == 0, rec.output()
+    assert got == rows[0][1] == b"".join(gated.parts)
 
 
 def test_an_upstream_certificate_not_trusted_is_refused(
@@ -111,7 +141,7 @@ def test_an_upstream_certificate_not_trusted_is_refused(
     rec = Recorder(front.url, tmp_path / "untrusted.duckdb").start()
     served = len(upstream.served)
     try:
-        with httpx.Client(timeout=60) as client:
+        with httpx.Client(timeout=scaled(60)) as client:
             try:
                 response = client.post(rec.base_url + "/responses", json=HAIKU)
             except httpx.RemoteProtocolError:
@@ -127,32 +157,35 @@ def test_an_upstream_certificate_not_trusted_is_refused(
 CLIENT = textwrap.dedent(
     """
     # Run with the variables respdeck printed, and nothing else telling it about the proxy.
-    import base64, json, sys, time
+    # The stream comes from a held upstream: each next part is let go (a connection to its
+    # gate port, not proxied) only once this client has everything before it.
+    import base64, json, socket, sys
     import httpx2 as httpx, openai
 
     base, request, haiku = sys.argv[1], sys.argv[2].encode(), json.loads(sys.argv[3])
+    held, gate, ends = sys.argv[4], int(sys.argv[5]), json.loads(sys.argv[6])
+    timeout = float(sys.argv[7])
     sdk = openai.OpenAI(base_url=base + "/v1", api_key="sk-tls-regular", max_retries=0)
     text = sdk.responses.create(**haiku).output_text
     events = [e.model_dump() for e in sdk.responses.create(**json.loads(request))]
-    start, arrivals, data = time.perf_counter(), [], b""
+    data, released = b"", 0
     headers = {"content-type": "application/json", "accept-encoding": "identity"}
-    with httpx.Client(timeout=60) as client, client.stream(
-        "POST", base + "/v1/responses", content=request, headers=headers
+    with httpx.Client(timeout=timeout) as client, client.stream(
+        "POST", held + "/v1/responses", content=request, headers=headers
     ) as response:
         for chunk in response.iter_raw():
-            arrivals.append(time.perf_counter() - start)
             data += chunk
-    print(json.dumps({"text": text, "events": events, "arrivals": arrivals,
+            while released < len(ends) - 1 and len(data) >= ends[released]:
+                socket.create_connection(("127.0.0.1", gate), timeout=timeout).close()
+                released += 1
+    print(json.dumps({"text": text, "events": events, "released": released,
                       "raw": base64.b64encode(data).decode()}))
     """
 )
 
 
 def printed_exports(rec: Recorder) -> dict[str, str]:
-    deadline = time.monotonic() + 60
-    while "Ctrl-C to stop." not in rec.output():
-        assert time.monotonic() < deadline, rec.output()
-        time.sleep(0.05)
+    wait_until(rec.output, lambda out: "Ctrl-C to stop." in out, timeout=60, progress=rec.progress)
     exports = {}
     for line in rec.output().splitlines():
         if line.startswith("  export "):
@@ -162,7 +195,12 @@ def printed_exports(rec: Recorder) -> dict[str, str]:
 
 
 def test_regular_mode_with_the_printed_trust_variables(
-    front: TlsFront, upstream: ReplayUpstream, files: TlsFiles, tmp_path: Path
+    front: TlsFront,
+    upstream: ReplayUpstream,
+    files: TlsFiles,
+    gated: GatedUpstream,
+    gated_front: TlsFront,
+    tmp_path: Path,
 ) -> None:
     confdir = tmp_path / "mitmproxy"  # not ~/.mitmproxy: the test makes its own CA
     db = tmp_path / "regular.duckdb"
@@ -176,22 +214,25 @@ def test_regular_mode_with_the_printed_trust_variables(
         assert exports["SSL_CERT_FILE"] == str(confdir / "mitmproxy-ca-cert.pem")
         assert Path(exports["SSL_CERT_FILE"]).is_file()
         env = {k: v for k, v in os.environ.items() if k.lower() not in ("no_proxy", "all_proxy")}
-        served = len(upstream.served)
-        result = subprocess.run(
+        served, held = len(upstream.served), len(gated.requests)
+        ends = list(itertools.accumulate(len(part) for part in gated.parts))
+        result = run(
             [sys.executable, "-c", CLIENT, front.url, STREAM.request.body.decode(),
-             json.dumps(HAIKU)],
-            env={**env, **exports}, capture_output=True, text=True, timeout=120, cwd=ROOT,
+             json.dumps(HAIKU), gated_front.url, str(gated.gate_port), json.dumps(ends),
+             str(scaled(60))],
+            timeout=120, env={**env, **exports}, cwd=ROOT,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
         got = json.loads(result.stdout)
-        assert len(upstream.served) == served + 3
+        assert len(upstream.served) == served + 2 and len(gated.requests) == held + 1
         rows = rec.wait_for(STORED, lambda rows: len(rows) == 3)
     finally:
         assert rec.stop() == 0, rec.output()
     text, events = sdk_calls(direct_client(front, files))
     assert (got["text"], got["events"]) == (text, events)
     assert STREAM.response is not None
-    assert base64.b64decode(got["raw"]) == STREAM.response.body
-    assert_unbuffered(got["arrivals"])
-    assert all(url.startswith(front.url + "/v1/responses") for url, _ in rows)
+    assert base64.b64decode(got["raw"]) == STREAM.response.body == b"".join(gated.parts)
+    assert got["released"] == len(gated.parts) - 1  # each part came before the next was sent
+    assert all(url.startswith(front.url + "/v1/responses") for url, _ in rows[:2])
+    assert rows[-1][0].startswith(gated_front.url + "/v1/responses")
     assert rows[-1][1] == STREAM.response.body

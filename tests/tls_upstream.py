@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.waiting import scaled
+
 
 @dataclass(frozen=True, slots=True)
 class TlsFiles:
@@ -116,7 +118,7 @@ class TlsFront:
         ready = threading.Event()
         self._thread = threading.Thread(target=lambda: asyncio.run(self._main(ready)), daemon=True)
         self._thread.start()
-        ready.wait(30)
+        ready.wait(scaled(30))
         assert self.port, "the TLS front did not start"
         return self
 
@@ -125,7 +127,7 @@ class TlsFront:
             with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
-            self._thread.join(30)
+            self._thread.join(scaled(30))
 
     async def _main(self, ready: threading.Event) -> None:
         self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()

@@ -8,14 +8,17 @@ import socket
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, CloseConnection, Request, TextMessage
 
+from tests.waiting import scaled
+
 TERMINAL = {"response.completed", "response.failed", "response.incomplete", "error"}
 
 
-def websocket_session(port: int, messages: list[bytes], timeout: float = 10) -> list[str]:
-    """Send each client message; collect server messages up to each turn's terminal event."""
+def websocket_session(port: int, messages: list[bytes], timeout: float = 30) -> list[str]:
+    """Send each client message; collect server messages up to each turn's terminal event.
+    `timeout` (scaled) bounds each socket operation."""
     ws = WSConnection(ConnectionType.CLIENT)
     received: list[str] = []
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=scaled(timeout)) as sock:
         sock.sendall(ws.send(Request(host=f"127.0.0.1:{port}", target="/v1/responses")))
         events = _events(sock, ws)
         if not isinstance(next(events), AcceptConnection):
