@@ -173,7 +173,8 @@ def exchange_turns(parsed: ParsedExchange, raws: list[dict[str, Any]]) -> Exchan
             start = states[-1] if previous and states and previous == previous_id else None
         elif with_input:
             turn.parent_hashes = _parents(context, input_keys)
-        output = raw.get("output") if isinstance(raw.get("output"), list) else []
+        listed = raw.get("output")
+        output = listed if isinstance(listed, list) else []
         if (
             with_input
             and request.inputs
