@@ -11,18 +11,20 @@ from textual.command import CommandPalette
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
+from addon.store.queries import short_id
 from inspector.tui.app import BrowseApp
+from inspector.tui.columns import COLUMNS
 from inspector.tui.detail import EventsTable
 from inspector.tui.error_screen import ErrorScreen
 from inspector.tui.exchange_table import cell_text
 from inspector.tui.help_screen import HelpScreen
-from inspector.tui.query import COLUMNS
 from inspector.tui.thread_screen import ThreadScreen
 from inspector.tui.usage_screen import UsageScreen
 from tests.test_tui_support import (
     SIZE,
     apply_filter,
     detail_id,
+    exchange_in,
     ready,
     run,
     seeded_db,
@@ -173,9 +175,15 @@ def test_group_by_capture_and_by_thread(seeded_db: Path) -> None:
             await wait_for(pilot, lambda: screen.table.selected is not None)
             rows = [screen.table.row_at(i) for i in range(TOTAL)]
             by_id = {r["exchange_id"]: r["group"] for r in rows if r}
-            assert by_id[13] == by_id[14]  # the function call round trip is one thread
-            assert by_id[13] != by_id[15]
-            assert by_id[30] == by_id[31] == by_id[32]  # Codex over HTTP: one thread
+
+            def group(recording: str, position: int = 0) -> object:
+                return by_id[exchange_in(screen.store, recording, position)]
+
+            roundtrip = "function_call_roundtrip.har"
+            assert group(roundtrip) == group(roundtrip, 1)  # the round trip is one thread
+            assert group(roundtrip) != group("gzip_stream.har")
+            codex = "whole_input_codex.har"
+            assert group(codex) == group(codex, 1) == group(codex, 2)  # Codex over HTTP
 
     run(scenario)
 
@@ -185,11 +193,12 @@ def test_each_detail_tab(seeded_db: Path) -> None:
         app = BrowseApp(seeded_db)
         async with app.run_test(size=SIZE) as pilot:
             screen = await ready(pilot, TOTAL)
-            await select_exchange(pilot, 13)  # a streamed function call
+            await select_exchange(pilot, "function_call_roundtrip.har")  # a streamed function call
             text = tab_text(screen, "conversation")
             assert "function_call · get_weather" in text
             assert '"city": "Paris"' in text  # arguments pretty-printed
-            assert "output (exchange 14)" in text and "light rain" in text
+            output = short_id(exchange_in(screen.store, "function_call_roundtrip.har", 1))
+            assert f"output (exchange {output})" in text and "light rain" in text
             await pilot.press("2")
             table = screen.query_one(EventsTable)
             await wait_for(pilot, lambda: table.row_count > 0)
@@ -208,24 +217,27 @@ def test_each_detail_tab(seeded_db: Path) -> None:
             await pilot.press("6")
             assert "No findings" in tab_text(screen, "findings")  # exchange 13 has none
 
-            await select_exchange(pilot, 14)  # the output sent back, next to its call
+            await select_exchange(
+                pilot, "function_call_roundtrip.har", 1
+            )  # the output sent back, next to its call
             await pilot.press("1")
             text = tab_text(screen, "conversation")
-            assert "function_call_output" in text and "get_weather (exchange 13)" in text
+            call = short_id(exchange_in(screen.store, "function_call_roundtrip.har"))
+            assert "function_call_output" in text and f"get_weather (exchange {call})" in text
 
-            await select_exchange(pilot, 20)  # reasoning with encrypted content
+            await select_exchange(pilot, "reasoning.har")  # reasoning with encrypted content
             text = tab_text(screen, "conversation")
             assert "reasoning" in text and "encrypted reasoning (" in text
             assert "Working out the duration" in text
 
-            await select_exchange(pilot, 27)  # web search
+            await select_exchange(pilot, "web_search.har")  # web search
             assert "web_search_call" in tab_text(screen, "conversation")
             assert "Paris weather forecast" in tab_text(screen, "conversation")
 
-            await select_exchange(pilot, 7)  # compact
+            await select_exchange(pilot, "compact.har")  # compact
             assert "compacted context (encrypted" in tab_text(screen, "conversation")
 
-            await select_exchange(pilot, 21)  # a cut stream: findings and a long gap
+            await select_exchange(pilot, "stream_cut.har")  # a cut stream: findings and a long gap
             await pilot.press("6")
             findings = tab_text(screen, "findings")
             assert "no_terminal_event" in findings and "sse_unterminated" in findings
@@ -240,7 +252,9 @@ def test_every_time_shows_its_unit_as_in_the_list(seeded_db: Path) -> None:
         app = BrowseApp(seeded_db)
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot, TOTAL)
-            screen = await select_exchange(pilot, 13)  # streamed: every time is known
+            screen = await select_exchange(
+                pilot, "function_call_roundtrip.har"
+            )  # streamed: every time is known
             await pilot.press("3")
             await wait_for(pilot, lambda: "time to first token" in tab_text(screen, "usage"))
             usage = tab_text(screen, "usage").splitlines()
@@ -275,7 +289,7 @@ def test_export_json_and_curl(seeded_db: Path, tmp_path: Path) -> None:
         app = BrowseApp(seeded_db)
         async with app.run_test(size=SIZE) as pilot:
             screen = await ready(pilot, TOTAL)
-            await select_exchange(pilot, 13)
+            await select_exchange(pilot, "function_call_roundtrip.har")
             target = tmp_path / "out.json"
             await pilot.press("e")
             await wait_for(pilot, lambda: app.screen.query_one("#export-path"))
@@ -284,7 +298,8 @@ def test_export_json_and_curl(seeded_db: Path, tmp_path: Path) -> None:
             await wait_for(pilot, target.exists, what="the JSON export")
             await wait_for(pilot, lambda: app.screen is screen)
             data = json.loads(target.read_text())
-            assert data["exchange_id"] == 13 and data["request"]["body"]["stream"] is True
+            assert data["exchange_id"] == exchange_in(screen.store, "function_call_roundtrip.har")
+            assert data["request"]["body"]["stream"] is True
             call = next(i for i in data["items"] if i["type"] == "function_call")
             assert call["raw"]["name"] == "get_weather"
             assert data["usage"]["output_tokens"] == 19
@@ -309,7 +324,7 @@ def test_thread_view_and_usage_screen(seeded_db: Path) -> None:
         app = BrowseApp(seeded_db)
         async with app.run_test(size=SIZE) as pilot:
             screen = await ready(pilot, TOTAL)
-            await select_exchange(pilot, 14)
+            await select_exchange(pilot, "function_call_roundtrip.har", 1)
             await pilot.press("t")
             await wait_for(pilot, lambda: isinstance(app.screen, ThreadScreen))
             thread = app.screen

@@ -194,8 +194,10 @@ def test_enter_and_moves_while_a_page_is_fetched_are_kept(many: Path) -> None:
                 assert table.selected is None  # its page is still being fetched
                 fetch.release()
                 await wait_for(pilot, lambda: table.selected is not None, what="the page")
-                assert table.cursor == ROWS - 4 and table.selected["exchange_id"] == 4
-                await wait_for(pilot, lambda: detail_id(app) == 4, what="its detail")
+                assert table.cursor == ROWS - 4
+                assert table.selected["response_id"] == "resp_4"  # type: ignore[index]
+                chosen = table.selected["exchange_id"]  # type: ignore[index]
+                await wait_for(pilot, lambda: detail_id(app) == chosen, what="its detail")
                 assert focused_id(app) == "conversation-scroll"
 
     run(scenario)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -16,24 +18,35 @@ from inspector.tui.error_screen import ErrorScreen
 from inspector.tui.thread_screen import ThreadScreen
 from inspector.tui.usage_screen import UsageScreen
 from tests.test_tui_support import (
+    RECORDINGS,
     SIZE,
     apply_filter,
     main_screen,
     ready,
-    seeded_db,
+    seed,
     select_exchange,
     text_of,
     utc,
     wait_for,
 )
 
-__all__ = ["seeded_db", "utc"]
+__all__ = ["utc"]
 DB = Path("respdeck.duckdb")  # relative, so the path shown is the same on every machine
 
 
+@pytest.fixture(scope="module")
+def snapshot_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped recordings, imported with capture ids drawn in a fixed order: ids are
+    random (uuid4), and the thread screen shows them."""
+    drawn = itertools.count(1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(drawn), version=4))
+        return seed(tmp_path_factory.mktemp("snapshots") / DB.name, [RECORDINGS])
+
+
 @pytest.fixture
-def in_db_folder(seeded_db: Path, utc: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(seeded_db.parent)
+def in_db_folder(snapshot_db: Path, utc: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(snapshot_db.parent)
 
 
 def snap(snap_compare: Any, run_before: Any, app: BrowseApp | None = None) -> None:
@@ -52,7 +65,7 @@ def test_snapshot_main_screen(snap_compare: Any) -> None:
 def test_snapshot_function_call_conversation(snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await ready(pilot, 32)
-        await select_exchange(pilot, 13)
+        await select_exchange(pilot, "function_call_roundtrip.har")
 
     snap(snap_compare, run_before)
 
@@ -61,7 +74,7 @@ def test_snapshot_function_call_conversation(snap_compare: Any) -> None:
 def test_snapshot_events_timeline(snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await ready(pilot, 32)
-        screen = await select_exchange(pilot, 21)
+        screen = await select_exchange(pilot, "stream_cut.har")
         await pilot.press("2")
         table = screen.query_one(EventsTable)
         await wait_for(pilot, lambda: table.row_count > 0)
@@ -94,11 +107,22 @@ def test_snapshot_grouped_by_thread(snap_compare: Any) -> None:
 def test_snapshot_thread_screen(snap_compare: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await ready(pilot, 32)
-        await select_exchange(pilot, 14)
+        await select_exchange(pilot, "function_call_roundtrip.har", 1)
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, ThreadScreen))
-        turns = pilot.app.screen.query_one(DataTable)
-        await wait_for(pilot, lambda: turns.row_count == 2)
+        screen = pilot.app.screen
+        turns = screen.query_one(DataTable)
+        body = screen.query_one("#turn-body")
+        # the rows, the cursor on the selected exchange's turn, and that turn shown (a
+        # snapshot taken on the row count alone could catch the first turn in the pane)
+        await wait_for(
+            pilot,
+            lambda: turns.row_count == 2
+            and turns.cursor_row == 1
+            and "▌ turn 2 ·" in text_of(body)
+            and "Thread" in text_of(screen.query_one("#thread-title")),
+        )
+        await pilot.pause()
 
     snap(snap_compare, run_before)
 

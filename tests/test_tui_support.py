@@ -17,6 +17,8 @@ from textual.widgets import Static
 
 from addon.store.db import open_for_write
 from addon.store.importer import import_paths
+from addon.store.reader import Reader
+from addon.store.sql_text import literal
 from inspector.tui.app import BrowseApp
 from inspector.tui.main_screen import MainScreen
 
@@ -61,10 +63,12 @@ def run(scenario: Callable[[], Awaitable[None]]) -> None:
     asyncio.run(scenario())
 
 
-async def wait_for(
-    pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10.0, what: str = ""
-) -> None:
-    deadline = time.monotonic() + timeout
+DEADLINE = 120.0  # seconds: only a hang takes this long; a wait ends when its condition holds
+
+
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], what: str = "") -> None:
+    """Until `condition` holds (checked between the app's steps), or a generous deadline."""
+    deadline = time.monotonic() + DEADLINE
     while True:
         try:
             if condition():
@@ -82,7 +86,7 @@ def main_screen(app: BrowseApp) -> MainScreen:
     return screen
 
 
-def detail_id(app: BrowseApp) -> int | None:
+def detail_id(app: BrowseApp) -> str | None:
     detail = main_screen(app).detail.detail
     return detail.exchange_id if detail else None
 
@@ -124,13 +128,25 @@ async def apply_filter(pilot: Pilot[Any], where: str = "", search: str = "") -> 
     await pilot.press("enter")
 
 
-async def select_exchange(pilot: Pilot[Any], exchange_id: int) -> MainScreen:
-    """Filter the list down to one exchange and wait for its detail."""
-    await apply_filter(pilot, f"exchange_id = {exchange_id}")
+def exchange_in(reader: Reader, recording: str, position: int = 0) -> str:
+    """The id of the exchange at `position` in the recording file named `recording` (ids
+    are random: tests name exchanges by where they were recorded)."""
+    row = reader.fetchone(
+        "SELECT e.exchange_id::VARCHAR FROM exchanges e JOIN captures c USING (capture_id) "
+        f"WHERE c.source LIKE {literal('%/' + recording)} AND e.position = {int(position)}"
+    )
+    assert row is not None, (recording, position)
+    return str(row[0])
+
+
+async def select_exchange(pilot: Pilot[Any], recording: str, position: int = 0) -> MainScreen:
+    """Go to one exchange (the filter's `id:` jump) and wait for its detail."""
     screen = main_screen(pilot.app)  # type: ignore[arg-type]
+    exchange_id = exchange_in(screen.store, recording, position)
+    await apply_filter(pilot, f"id:{exchange_id}")
     await wait_for(
         pilot,
         lambda: screen.table.total == 1 and detail_id(pilot.app) == exchange_id,  # type: ignore[arg-type]
-        what=f"exchange {exchange_id}",
+        what=f"exchange {recording} #{position}",
     )
     return screen

@@ -5,16 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
+from addon.store.queries import short_id
+from addon.store.reader import Reader
+from addon.store.sql_text import literal
 from inspector.tui.app import BrowseApp
 from inspector.tui.thread_screen import COLUMNS, ThreadScreen
 from tests.test_tui_support import (
     RECORDINGS,
     SIZE,
+    exchange_in,
     ready,
     run,
     seed,
@@ -32,21 +35,24 @@ def codex_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return seed(db, [RECORDINGS / "websocket_codex.har", RECORDINGS / "whole_input_codex.har"])
 
 
-def view_thread(db: Path, exchange_id: int) -> str:
-    conn = duckdb.connect(str(db), read_only=True)
-    try:
-        (thread,) = conn.execute(
+def view_thread(db: Path, recording: str, position: int = 0) -> str:
+    with Reader.open(db) as reader:
+        exchange_id = exchange_in(reader, recording, position)
+        (thread,) = reader.fetchall(
             "SELECT DISTINCT thread_id FROM threads JOIN responses USING (response_id) "
-            f"WHERE exchange_id = {exchange_id}"
-        ).fetchall()
-    finally:
-        conn.close()
+            f"WHERE exchange_id = {literal(exchange_id)}"
+        )
     return str(thread[0])
 
 
-async def open_thread(pilot: Pilot[Any], exchange_id: int, turns: int) -> ThreadScreen:
+def short_ids(db: Path, recording: str, positions: range) -> list[str]:
+    with Reader.open(db) as reader:
+        return [short_id(exchange_in(reader, recording, p)) for p in positions]
+
+
+async def open_thread(pilot: Pilot[Any], recording: str, position: int, turns: int) -> ThreadScreen:
     await ready(pilot, 4)
-    await select_exchange(pilot, exchange_id)
+    await select_exchange(pilot, recording, position)
     await pilot.press("t")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, ThreadScreen), what="thread")
     screen = pilot.app.screen
@@ -77,14 +83,16 @@ def cells(screen: ThreadScreen, column: str) -> list[str]:
 
 
 def test_the_codex_session_is_one_thread_of_three_turns(codex_db: Path) -> None:
-    expected = view_thread(codex_db, 3)
+    expected = view_thread(codex_db, "whole_input_codex.har", 1)
 
     async def scenario() -> None:
         async with BrowseApp(codex_db).run_test(size=SIZE) as pilot:
-            screen = await open_thread(pilot, 3, 3)
+            screen = await open_thread(pilot, "whole_input_codex.har", 1, 3)
             title = text_of(screen.query_one("#thread-title", Static))
             assert f"Thread {expected} · 3 turn(s)" in title
-            assert cells(screen, "exchange") == ["2", "3", "4"]
+            assert cells(screen, "exchange") == short_ids(
+                codex_db, "whole_input_codex.har", range(3)
+            )
             assert cells(screen, "via") == ["", "content", "content"]
             inputs = cells(screen, "input")
             assert inputs[0].startswith("tests/test_dates.py fails")
@@ -100,11 +108,11 @@ def test_the_codex_session_is_one_thread_of_three_turns(codex_db: Path) -> None:
 
 
 def test_a_websocket_thread_lists_its_turns_in_order(codex_db: Path) -> None:
-    expected = view_thread(codex_db, 1)
+    expected = view_thread(codex_db, "websocket_codex.har")
 
     async def scenario() -> None:
         async with BrowseApp(codex_db).run_test(size=SIZE) as pilot:
-            screen = await open_thread(pilot, 1, 3)
+            screen = await open_thread(pilot, "websocket_codex.har", 0, 3)
             title = text_of(screen.query_one("#thread-title", Static))
             assert f"Thread {expected} · 3 turn(s)" in title
             assert cells(screen, "via") == ["", "prev", "prev"]
@@ -125,7 +133,7 @@ def test_the_conversation_of_a_websocket_session_goes_response_by_response(
     async def scenario() -> None:
         async with BrowseApp(codex_db).run_test(size=SIZE) as pilot:
             screen = await ready(pilot, 4)
-            await select_exchange(pilot, 1)
+            await select_exchange(pilot, "websocket_codex.har")
             text = tab_text(screen, "conversation")
             order = [
                 "── input · response 1 ──",

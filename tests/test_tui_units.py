@@ -12,24 +12,23 @@ import duckdb
 import pytest
 from rich.console import Group
 
-from addon.store.reader import NotASelect, Query, Reader
+from addon.store.queries import (
+    ListSpec,
+    count_sql,
+    ids_sql,
+    parts_needed,
+    tokens_sql,
+    view_sql,
+)
+from addon.store.reader import NotASelect, Query, Reader, error_text
+from addon.store.sql_text import literal
 from inspector.tui import fmt
 from inspector.tui.charts import bar, bars
 from inspector.tui.conversation import render_items, streamed_text
 from inspector.tui.detail_render import event_rows
 from inspector.tui.export import curl_command, exchange_json
 from inspector.tui.fetch import Detail, fetch_detail, fetch_page, fetch_thread
-from inspector.tui.query import (
-    ListSpec,
-    count_sql,
-    error_text,
-    ids_sql,
-    literal,
-    parts_needed,
-    tokens_sql,
-    view_sql,
-)
-from tests.test_tui_support import seeded_db, text_of
+from tests.test_tui_support import exchange_in, seeded_db, text_of
 
 __all__ = ["seeded_db"]
 
@@ -258,11 +257,14 @@ def test_long_gaps_and_findings_stand_out_in_the_timeline() -> None:
 def test_export_json_and_curl_from_a_stored_exchange(seeded_db: Path) -> None:
     store = Reader.open(seeded_db)
     try:
+        call = exchange_in(store, "function_call_roundtrip.har")
+        output = exchange_in(store, "function_call_roundtrip.har", 1)
+        newest = [exchange_in(store, "websocket.har"), exchange_in(store, "gzip_stream.har")]
         with store.cursor("detail") as cur:
-            detail = fetch_detail(cur, 13)
+            detail = fetch_detail(cur, call)
             assert detail is not None
             page = fetch_page(cur, ListSpec(), 0, 100, "threads")
-            thread = fetch_thread(cur, 14)
+            thread = fetch_thread(cur, output)
     finally:
         store.close()
     data = json.loads(exchange_json(detail))
@@ -291,8 +293,9 @@ def test_export_json_and_curl_from_a_stored_exchange(seeded_db: Path) -> None:
     assert '-H "Authorization: Bearer ${OPENAI_API_KEY}"' in script
     assert '-H "openai-api-key: ${OPENAI_API_KEY}"' in script
     assert '-H "api-key: ${AZURE_OPENAI_API_KEY}"' in script and "x-team: plain" in script
-    assert [r["exchange_id"] for r in page][:2] == [28, 15] and len(page) == 32
-    assert [t["exchange_id"] for t in thread.turns] == [13, 14]
+    assert [r["exchange_id"] for r in page][:2] == newest and len(page) == 32
+    assert [t["exchange_id"] for t in thread.turns] == [call, output]
+    assert data["exchange_id"] == call
 
 
 def test_list_cost_is_the_usage_views_cost(seeded_db: Path, tmp_path: Path) -> None:

@@ -276,9 +276,3 @@ def remote_statement(conn: duckdb.DuckDBPyConnection, uri: str, sql: str) -> str
             raise NotASelect("a live database takes one single SELECT statement")
         raise NotASelect(f"Parser Error: {reason}")
     return f"SELECT * FROM quack_query('{sql_string(uri)}', '{sql_string(sql)}')"
-
-
-def read_query(conn: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnection:
-    """Run a read query here, or whole on the live server when `conn` is live."""
-    uri = remote_uri(conn)
-    return conn.execute(sql if uri is None else remote_statement(conn, uri, sql))

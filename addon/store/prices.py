@@ -266,6 +266,21 @@ def cost_usd_sql(
     )
 
 
+# The columns of the price row a cost was computed with, as ``priced`` shows them (price_*).
+CHOSEN = ("model", "effective_date", "input_usd_per_1m", "cached_input_usd_per_1m",
+          "output_usd_per_1m", "source_date")  # fmt: skip
+
+
+def _chosen_sql() -> str:
+    return (
+        ", ".join(
+            f"CASE WHEN up.origin IS NOT NULL THEN up.{c} ELSE lp.{c} END AS price_{c}"
+            for c in CHOSEN
+        )
+        + ","
+    )
+
+
 def priced_sql(rows: str) -> str:
     """A query: ``priced_ctes`` on its own."""
     return f"WITH {priced_ctes(rows)} SELECT * FROM priced"
@@ -274,8 +289,9 @@ def priced_sql(rows: str) -> str:
 def priced_ctes(rows: str) -> str:
     """CTEs (named price_*) ending in ``priced``: ``rows`` (a CTE, table or view with the
     columns model, host, started_at, service_tier, input_tokens, cached_tokens,
-    cache_write_tokens, output_tokens, reasoning_tokens) with three more: ``price_origin``
-    (user, library or NULL), ``provider`` and ``cost_usd``.
+    cache_write_tokens, output_tokens, reasoning_tokens) with ``price_origin`` (user, library
+    or NULL), ``provider``, ``cost_usd`` and the price row's own ``price_model``, rates and
+    ``price_source_date`` (see CHOSEN): what a cost is shown with comes from here too.
 
     A library row is joined on the exact model and host, the tier, the UTC day and time of day
     (a NULL time is now, as for genai-prices) and the input-token band: one model's rows never
@@ -325,6 +341,7 @@ def priced_ctes(rows: str) -> str:
         SELECT s.* EXCLUDE (price_us, price_day, price_clock, price_tier),
                coalesce(up.origin, lp.origin) AS price_origin,
                CASE WHEN up.origin IS NULL THEN lp.provider END AS provider,
+               {_chosen_sql()}
                CASE WHEN up.origin IS NOT NULL THEN {cost_usd_sql(*tokens, "up", **extra)}
                     ELSE {cost_usd_sql(*tokens, "lp", **extra)} END AS cost_usd
         FROM price_keyed s

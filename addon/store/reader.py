@@ -13,6 +13,7 @@ here says it is one single SELECT.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -25,7 +26,7 @@ import duckdb
 from .db import StoreError, open_for_read
 from .live import NotASelect, remote_statement, remote_uri
 
-__all__ = ["NotASelect", "Query", "Reader", "StoreError"]
+__all__ = ["NotASelect", "Query", "Reader", "StoreError", "error_text"]
 
 ROLES = ("main", "list", "detail", "poll", "aux")
 
@@ -37,10 +38,12 @@ class Query:
         self.cur = cur
         self.remote = remote
 
+    def statement(self, sql: str) -> str:
+        """`sql` as it runs: itself here, or whole on the live recorder (a single SELECT)."""
+        return sql if self.remote is None else remote_statement(self.cur, self.remote, sql)
+
     def execute(self, sql: str) -> duckdb.DuckDBPyConnection:
-        if self.remote is None:
-            return self.cur.execute(sql)
-        return self.cur.execute(remote_statement(self.cur, self.remote, sql))
+        return self.cur.execute(self.statement(sql))
 
 
 class Reader:
@@ -119,3 +122,10 @@ class Reader:
     @property
     def label(self) -> str:
         return f"{self.path} (live)" if self.live else str(self.path)
+
+
+def error_text(exc: BaseException) -> str:
+    """DuckDB's message on one line, without the echo of the (generated) query and its caret."""
+    text = str(exc).strip()
+    text = re.split(r"\n\s*\nLINE \d+:|\nLINE \d+:", text)[0]
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from addon.store.db import StoreError, db_path
+from addon.store.db import StoreError
+from addon.store.location import db_path
 
 from ._common import db_option, one_line
 

@@ -6,17 +6,11 @@ from pathlib import Path
 
 import click
 
+from addon.store.queries import check_sql, short_id
 from addon.wire.findings import CODES
 
 from ._common import db_option, format_table, reading
 
-CHECK_SQL = """
-    SELECT code, severity, count(*) AS findings, count(DISTINCT exchange_id) AS exchanges,
-           array_to_string(list_slice(list(DISTINCT exchange_id ORDER BY exchange_id), 1, 3),
-                           ' ') AS examples
-    FROM findings GROUP BY code, severity
-    ORDER BY list_position(['error', 'warning', 'info'], severity), findings DESC, code
-"""
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -25,12 +19,13 @@ SEVERITIES = ("error", "warning", "info")
 def check(db: Path | None) -> None:
     """Findings across the database, by code and severity, with example exchange ids."""
     with reading(db) as reader:
-        rows = reader.fetchall(CHECK_SQL)
+        rows = [
+            (code, sev, n, ex, " ".join(short_id(i) for i in examples))
+            for code, sev, n, ex, examples in reader.fetchall(check_sql())
+        ]
         (total,) = reader.fetchone("SELECT count(*) FROM exchanges") or (0,)
     if rows:
-        table = [
-            (code, sev, n, ex, examples, CODES.get(code, "")) for code, sev, n, ex, examples in rows
-        ]
+        table = [(*row, CODES.get(row[0], "")) for row in rows]
         click.echo(
             format_table(
                 ["code", "severity", "findings", "exchanges", "e.g. exchange_id", "meaning"], table
@@ -38,7 +33,15 @@ def check(db: Path | None) -> None:
         )
     click.echo(summary(total, rows))
     if rows:
-        click.echo('see one with: respdeck sql "SELECT * FROM findings WHERE exchange_id = N"')
+        click.echo(hint(rows[0][4].split()[0]))
+
+
+def hint(example: str) -> str:
+    """How to look up an exchange by the short id the table shows."""
+    return (
+        f"see one: respdeck browse, then / id:{example}; or respdeck sql "
+        f"\"SELECT * FROM findings WHERE starts_with(exchange_id::VARCHAR, '{example}')\""
+    )
 
 
 def summary(total: int, rows: list[tuple[str, str, int, int, str]]) -> str:

@@ -158,20 +158,11 @@ def _record_session(upstream: str, db: Path) -> None:
 
 
 def _summary(db: Path) -> None:
-    from addon.store.db import open_for_read
+    from addon.store.queries import summary_sql
 
-    from ._common import format_table
+    from ._common import format_table, reading
 
-    conn = open_for_read(db)
-    try:
-        cur = conn.execute(
-            "SELECT strftime(e.started_at, '%H:%M:%S') AS time, e.endpoint, e.model, e.status, "
-            'u.input_tokens AS "in", u.cached_tokens AS cached, u.output_tokens AS out, '
-            "u.reasoning_tokens AS reasoning, round(u.cost_usd, 6) AS cost_usd, "
-            "round(e.ttfb_ms) AS ttfb_ms, round(e.duration_ms) AS ms, "
-            "(SELECT count(*) FROM findings f WHERE f.exchange_id = e.exchange_id) AS findings "
-            "FROM exchanges e LEFT JOIN usage u USING (exchange_id) ORDER BY e.exchange_id"
-        )
-        click.echo("\n" + format_table([d[0] for d in cur.description], cur.fetchall()))
-    finally:
-        conn.close()
+    with reading(db) as reader:
+        cur = reader.execute(summary_sql())
+        names = [d[0] for d in cur.description or []]
+        click.echo("\n" + format_table(names, cur.fetchall()))

@@ -11,7 +11,6 @@ from typing import Any
 
 import click
 
-from addon.store.live import remote_statement
 from addon.store.sql_text import sql_string
 
 from ._common import db_option, format_table, reading
@@ -44,9 +43,8 @@ def sql(query: str, fmt: str, output: Path | None, db: Path | None) -> None:
     with reading(db) as reader, reader.cursor("main") as cur:
         if fmt == "parquet":
             assert output is not None
-            if cur.remote is not None:  # joins run on the live server
-                query = remote_statement(cur.cur, cur.remote, query)
-            cur.cur.execute(f"COPY ({query}) TO '{sql_string(str(output))}' (FORMAT parquet)")
+            statement = cur.statement(query)  # joins run on the live server
+            cur.cur.execute(f"COPY ({statement}) TO '{sql_string(str(output))}' (FORMAT parquet)")
             click.echo(f"wrote {output}")
             return
         result = cur.execute(query)

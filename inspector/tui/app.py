@@ -1,4 +1,5 @@
-"""The respdeck browser: `run_browse(path)` opens it on a database (file or live recorder)."""
+"""The respdeck browser app over a database (file or live recorder); `launch.run_browse`
+starts it."""
 
 from __future__ import annotations
 
@@ -76,10 +77,3 @@ class BrowseApp(App[None]):
     def on_unmount(self) -> None:
         if self.store is not None:
             self.store.close()
-
-
-def run_browse(db: Path, store: Reader | None = None) -> None:
-    """Open the browser on `db` until the user quits (see `launch.run_browse`)."""
-    from .launch import run_browse as run
-
-    run(db, store)

@@ -7,8 +7,10 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from addon.store.queries import GROUPS
+
+from .columns import COLUMNS
 from .detail import TABS
-from .query import COLUMNS, GROUPS
 
 
 def commands(screen: object) -> list[tuple[str, Callable[[], object], str]]:

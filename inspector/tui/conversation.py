@@ -18,6 +18,7 @@ from rich.padding import Padding
 from rich.syntax import Syntax
 from rich.text import Text
 
+from addon.store.queries import short_id
 from addon.wire.tool_calls import CALL_OUTPUT_TYPES, OUTPUT_CALL_TYPES
 
 from . import fmt
@@ -138,7 +139,9 @@ def _call(item: Row, raw: dict[str, Any], outputs: list[Row]) -> list[Renderable
         args = _code(json.dumps(raw.get("action") or raw.get("operation") or raw, indent=2))
     body = [args]
     for output in outputs:
-        where = f" (exchange {output['exchange_id']})" if output.get("exchange_id") else ""
+        where = (
+            f" (exchange {short_id(output['exchange_id'])})" if output.get("exchange_id") else ""
+        )
         body.append(Text(f"↳ output{where}", style="yellow"))
         body.append(_output_body(_raw(output)))
     if not outputs:
@@ -163,7 +166,7 @@ def _call_output(item: Row, raw: dict[str, Any], calls: list[Row]) -> list[Rende
         body.append(
             Text(
                 f"↰ {call_raw.get('name') or call_raw.get('type')} "
-                f"(exchange {call.get('exchange_id')})",
+                f"(exchange {short_id(call.get('exchange_id'))})",
                 style="yellow",
             )
         )

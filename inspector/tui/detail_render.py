@@ -12,6 +12,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from addon.store.queries import short_id
 from addon.wire.decoding import BodyDecoder
 
 from . import fmt
@@ -38,7 +39,7 @@ def usage_renderable(detail: Detail) -> RenderableType:
         ("  cached", fmt.tokens(row.get("cached_tokens"))),
         ("output", fmt.tokens(row.get("output_tokens"))),
         ("  reasoning", fmt.tokens(row.get("reasoning_tokens"))),
-        ("total", fmt.tokens(sum(r.get("total_tokens") or 0 for r in detail.responses) or None)),
+        ("total", fmt.tokens(row.get("total_tokens"))),
         (
             "cost (USD)",
             fmt.cost(row.get("cost_usd"), priced=row.get("input_tokens") is None) or "—",
@@ -94,6 +95,7 @@ def usage_renderable(detail: Detail) -> RenderableType:
 def request_renderable(detail: Detail) -> RenderableType:
     ex = detail.exchange
     head = [
+        ("exchange", f"{short_id(ex.get('exchange_id'))} ({ex.get('exchange_id')})"),
         ("endpoint", str(ex.get("endpoint"))),
         ("request", f"{ex.get('method')} {ex.get('url') or ex.get('path')}"),
         ("key", str(ex.get("key_fingerprint") or "—")),

@@ -25,8 +25,11 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from addon.store.queries import PAGE_SIZE, ListSpec, short_id
+from addon.store.queries.exchange_list import NO_THREAD
+
 from . import fmt
-from .query import COLUMNS, PAGE_SIZE, Column, ListSpec
+from .columns import COLUMNS, Column
 
 Row = dict[str, Any]
 GROUP_WIDTH = 20
@@ -57,7 +60,9 @@ def group_label(group: str, row: Row) -> str:
     value = row.get("group")
     if group == "capture":
         source = row.get("capture_source")
-        return PurePath(source).name if source else f"capture {value}"
+        return PurePath(source).name if source else f"capture {short_id(value)}"
+    if isinstance(value, str) and value.startswith(NO_THREAD):
+        return f"exchange {short_id(value[len(NO_THREAD) :])}"  # in no thread
     if isinstance(value, str) and len(value) > GROUP_WIDTH - 1 and "_" in value:
         head, _, tail = value.partition("_")
         return f"{head}_…{tail[-(GROUP_WIDTH - len(head) - 3) :]}"
@@ -121,7 +126,7 @@ class ExchangeTable(ScrollView, can_focus=True):
         self.generation = 0
         self._pages: OrderedDict[int, list[Row]] = OrderedDict()
         self._asked: tuple[int, ...] = ()
-        self._highlighted: int | None = None  # exchange id last announced
+        self._highlighted: str | None = None  # exchange id last announced
         self._waiting = True  # a new query is running: moves wait for its rows
         self._moves: list[tuple[str, int]] = []  # the moves made meanwhile, in order
         self._widths: list[int] = []

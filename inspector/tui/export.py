@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from addon.store.queries import short_id
 from addon.wire.exchange import FINGERPRINT_PREFIX
 
 from . import fmt
@@ -143,7 +144,7 @@ def curl_command(detail: Detail) -> str:
 
 
 def default_name(detail: Detail, kind: str) -> str:
-    return f"exchange-{detail.exchange_id}.{'json' if kind == 'json' else 'curl.sh'}"
+    return f"exchange-{short_id(detail.exchange_id)}.{'json' if kind == 'json' else 'curl.sh'}"
 
 
 def write_export(detail: Detail, kind: str, path: Path) -> Path:

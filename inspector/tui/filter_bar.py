@@ -7,7 +7,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
-WHERE_HINT = "SQL WHERE, e.g. model LIKE 'gpt-5%' AND cost_usd > 0.001  (/)"
+WHERE_HINT = "SQL WHERE, e.g. model LIKE 'gpt-5%' AND cost_usd > 0.001; or id:1a2b, resp_…  (/)"
 SEARCH_HINT = "search item text  (f)"
 
 

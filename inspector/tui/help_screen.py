@@ -40,6 +40,10 @@ Any SQL expression DuckDB accepts over these columns: every column of `exchanges
     status >= 400 OR error_code IS NOT NULL
     findings > 0 AND started_at > now() - INTERVAL 1 HOUR
 
+To go to one exchange, filter with `id:` and the start of its id (at least 4 hex digits, as
+`respdeck check` and the thread screen show them; hyphens optional), or paste a response id
+(`resp_...`): the filter becomes `exchange_id = '...'`.
+
 A filter DuckDB refuses shows its message under the bar; the list keeps the last good result.
 Filters on exchanges columns are instant on millions of rows; computed columns cost a scan.
 

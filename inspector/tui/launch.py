@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 
 from addon.store.db import StoreError
-from addon.store.reader import Reader
+from addon.store.queries import PAGE_SIZE, ListSpec
+from addon.store.reader import Reader, error_text
 
 from .fetch import Row, count_rows, fetch_page
-from .query import PAGE_SIZE, ListSpec, error_text
 
 
 class Prefetch(threading.Thread):

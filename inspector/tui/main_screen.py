@@ -17,11 +17,23 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
-from addon.store.reader import Query, Reader
+from addon.store import queries
+from addon.store.db import StoreError
+from addon.store.queries import GROUPS, ListSpec, parts_needed
+from addon.store.reader import Query, Reader, error_text
 
+from .columns import COLUMN_KEYS, COLUMNS
 from .detail import TABS, DetailPane
 from .exchange_table import ExchangeTable
-from .fetch import THREAD_MAP, build_thread_map, count_rows, fetch_detail, fetch_page, poll
+from .fetch import (
+    THREAD_MAP,
+    build_thread_map,
+    count_rows,
+    fetch_detail,
+    fetch_page,
+    poll,
+    resolve,
+)
 from .filter_bar import FilterBar
 from .messages import (
     DetailLoaded,
@@ -32,13 +44,10 @@ from .messages import (
     StoreLost,
     StoreOpened,
 )
-from .query import COLUMN_KEYS, COLUMNS, GROUPS, ListSpec, error_text, parts_needed
-
-if TYPE_CHECKING:
-    from .launch import Prefetch
 
 if TYPE_CHECKING:
     from .app import BrowseApp
+    from .launch import Prefetch
 
 POLL_SECONDS = 0.3  # a new exchange shows within a second, with room to spare
 
@@ -66,7 +75,7 @@ class MainScreen(Screen[None]):
         self.store = store
         self.prefetch = prefetch
         self.spec = ListSpec()  # the last filter that worked
-        self.version: tuple[int, int | None] | None = None  # (count, max id) last seen live
+        self.version: tuple[int, int | None] | None = None  # (count, ids) last seen live
         self._polling = False
         self._reopening = False
 
@@ -148,6 +157,7 @@ class MainScreen(Screen[None]):
             with self.store.cursor("list") as cur:
                 if worker.is_cancelled:
                     return
+                spec = self._jump(cur, spec)
                 threads = self._threads(cur, spec)
                 total = count_rows(cur, spec, threads)
                 loaded = {}
@@ -158,12 +168,22 @@ class MainScreen(Screen[None]):
                         loaded[p] = fetch_page(cur, spec, p * size, size, threads)
         except duckdb.InterruptException:
             return  # a newer query took over
-        except duckdb.Error as exc:
+        except (duckdb.Error, StoreError) as exc:
             if not worker.is_cancelled:
                 self.post_message(ListFailed(spec, error_text(exc)))
             return
         if not worker.is_cancelled:
             self.post_message(ListLoaded(spec, total, loaded, keep))
+
+    @staticmethod
+    def _jump(cur: Query, spec: ListSpec) -> ListSpec:
+        """A filter `id:PREFIX` or a pasted response id becomes the filter on the one
+        exchange it names (UnknownId, AmbiguousId: shown as a bad filter is)."""
+        target = queries.jump_target(spec.where)
+        if target is None:
+            return spec
+        exchange_id = resolve(cur, target)
+        return replace(spec, where=queries.by_id("exchange_id", exchange_id))
 
     @work(thread=True, exclusive=True, group="list")
     def take_prefetch(self, prefetch: Prefetch) -> None:
@@ -201,6 +221,8 @@ class MainScreen(Screen[None]):
 
     def on_list_loaded(self, message: ListLoaded) -> None:
         self._busy_timer.pause()
+        if queries.jump_target(self.filter_bar.where) is not None:
+            self.filter_bar.set_values(message.spec.where, message.spec.search)  # a jump
         self.spec = message.spec
         self.filter_bar.clear_error()
         self.table.reset(message.spec, message.total, message.pages, message.keep)
@@ -247,10 +269,10 @@ class MainScreen(Screen[None]):
     def on_exchange_table_highlighted(self, message: ExchangeTable.Highlighted) -> None:
         if message.row is None:
             return
-        self.load_detail(int(message.row["exchange_id"]), message.row)
+        self.load_detail(str(message.row["exchange_id"]), message.row)
 
     @work(thread=True, exclusive=True, group="detail")
-    def load_detail(self, exchange_id: int, row: dict[str, object] | None) -> None:
+    def load_detail(self, exchange_id: str, row: dict[str, object] | None) -> None:
         worker = get_current_worker()
         try:
             with self.store.cursor("detail") as cur:
@@ -278,10 +300,10 @@ class MainScreen(Screen[None]):
         if not self._polling and not self._reopening:
             self._polling = True
             selected = self.table.selected
-            self.run_poll(int(selected["exchange_id"]) if selected else None)
+            self.run_poll(str(selected["exchange_id"]) if selected else None)
 
     @work(thread=True, exclusive=True, group="poll")
-    def run_poll(self, selected: int | None) -> None:
+    def run_poll(self, selected: str | None) -> None:
         try:
             with self.store.cursor("poll") as cur:
                 result = poll(cur, selected)
@@ -293,7 +315,7 @@ class MainScreen(Screen[None]):
     def on_polled(self, message: Polled) -> None:
         self._polling = False
         result = message.result
-        version = (result.count, result.max_id)
+        version = result.version
         if not self.table.waiting:  # else a new query runs: not replaced, the next poll reloads
             if self.version is not None and version != self.version:
                 self.load_list(self.spec, keep_cursor=True)
@@ -317,8 +339,6 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="reopen")
     def reopen(self) -> None:
-        from addon.store.db import StoreError
-
         try:
             store = Reader.open(self.store.path)
         except StoreError as exc:
@@ -390,7 +410,7 @@ class MainScreen(Screen[None]):
             return
         from .thread_screen import ThreadScreen
 
-        self.app.push_screen(ThreadScreen(self.store, int(selected["exchange_id"])))
+        self.app.push_screen(ThreadScreen(self.store, str(selected["exchange_id"])))
 
     def action_usage(self) -> None:
         from .usage_screen import UsageScreen

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from textual.message import Message
 
+from addon.store.queries import ListSpec
 from addon.store.reader import Reader
 
 from .fetch import Detail, Poll, Row, ThreadData, UsageData
-from .query import ListSpec
 
 
 class ListLoaded(Message, bubble=False):
@@ -42,7 +42,7 @@ class PageLoaded(Message, bubble=False):
 
 
 class DetailLoaded(Message, bubble=False):
-    def __init__(self, exchange_id: int, detail: Detail | None, error: str = "") -> None:
+    def __init__(self, exchange_id: str, detail: Detail | None, error: str = "") -> None:
         super().__init__()
         self.exchange_id = exchange_id
         self.detail = detail

@@ -17,12 +17,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from addon.store.reader import Reader
+from addon.store.queries import TOKEN_FIELDS, short_id
+from addon.store.reader import Reader, error_text
 
 from . import fmt
 from .fetch import Row, fetch_thread
 from .messages import ThreadLoaded
-from .query import error_text
 
 COLUMNS = (
     "turn",
@@ -45,14 +45,16 @@ COLUMNS = (
 class ThreadScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,t", "app.pop_screen", "Back")]
 
-    def __init__(self, store: Reader, exchange_id: int) -> None:
+    def __init__(self, store: Reader, exchange_id: str) -> None:
         super().__init__()
         self.store = store
         self.exchange_id = exchange_id
         self.turns: list[Row] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(f"respdeck · thread of exchange {self.exchange_id}", classes="title-bar")
+        yield Static(
+            f"respdeck · thread of exchange {short_id(self.exchange_id)}", classes="title-bar"
+        )
         yield Static("Loading the thread…", id="thread-title")
         yield DataTable(id="turns", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="turn-scroll"):
@@ -84,20 +86,20 @@ class ThreadScreen(Screen[None]):
         data = message.data
         self.turns = data.turns
         if not data.turns:
-            title.update(f"Exchange {self.exchange_id} belongs to no thread (no response id).")
+            title.update(
+                f"Exchange {short_id(self.exchange_id)} belongs to no thread (no response id)."
+            )
             return
         table = self.query_one(DataTable)
-        total = 0.0
         selected = 0
         for n, turn in enumerate(data.turns, start=1):
-            total += turn.get("cost_usd") or 0.0
             if turn["exchange_id"] == self.exchange_id:
                 selected = n - 1
             table.add_row(
                 str(n),
                 VIA.get(turn.get("link") or "", ""),
                 fmt.when(turn.get("started_at")),
-                str(turn["exchange_id"]),
+                short_id(turn["exchange_id"]),
                 turn.get("model") or "",
                 turn.get("status") or "",
                 Text(fmt.tokens(turn.get("input_tokens")), justify="right"),
@@ -108,24 +110,23 @@ class ThreadScreen(Screen[None]):
                     fmt.cost(turn.get("cost_usd"), turn.get("input_tokens") is None),
                     justify="right",
                 ),
-                Text(fmt.cost(total), justify="right"),
+                Text(fmt.cost(turn.get("running_cost_usd")), justify="right"),
                 Text(fmt.ms(turn.get("duration_ms")), justify="right"),
                 cell_text(_last_text(turn.get("inputs")), 60),
             )
-        sums = {
-            k: sum(t.get(k) or 0 for t in data.turns)
-            for k in ("input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens")
-        }
+        sums = {k: data.total(k) for k in TOKEN_FIELDS}
         title.update(
             f"Thread {data.thread_id} · {len(data.turns)} turn(s) · in {sums['input_tokens']:,}"
             f" (cached {sums['cached_tokens']:,}) · out {sums['output_tokens']:,} "
-            f"(reasoning {sums['reasoning_tokens']:,}) · ${fmt.cost(total) or '0'}"
+            f"(reasoning {sums['reasoning_tokens']:,}) · ${fmt.cost(data.cost_usd) or '0'}"
         )
         table.move_cursor(row=selected)
         self._show_turn(selected)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._show_turn(event.cursor_row)
+        # The cursor's row now, not the event's: adding the rows highlights row 0, and that
+        # message may arrive after the cursor was moved to the selected exchange's turn.
+        self._show_turn(self.query_one(DataTable).cursor_row)
 
     def _show_turn(self, index: int) -> None:
         if not 0 <= index < len(self.turns):
@@ -133,7 +134,8 @@ class ThreadScreen(Screen[None]):
         turn = self.turns[index]
         parts: list[RenderableType] = [
             Text(
-                f"▌ turn {index + 1} · exchange {turn['exchange_id']} · {turn['response_id']}",
+                f"▌ turn {index + 1} · exchange {short_id(turn['exchange_id'])} · "
+                f"{turn['response_id']}",
                 style="bold",
             ),
             Text("▌ input (what this turn added)", style="bold cyan"),

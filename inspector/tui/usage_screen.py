@@ -15,13 +15,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
-from addon.store.reader import Reader
+from addon.store.reader import Reader, error_text
 
 from . import fmt
 from .charts import bar
 from .fetch import Row, UsageData, fetch_usage
 from .messages import UsageLoaded
-from .query import error_text
 
 BAR_WIDTH = 24
 

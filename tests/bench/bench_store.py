@@ -26,6 +26,7 @@ import argparse
 import gc
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -43,10 +44,10 @@ from addon.store.importer import (
     import_paths,
 )
 from addon.store.prices import load_prices
+from addon.store.queries import usage_sql
 from addon.store.rows import TABLES, Batch, add_exchange
 from addon.store.writer import write_batch
 from addon.wire.parse import parse_exchange
-from inspector.commands.usage import usage_sql
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -220,10 +221,11 @@ def bench_insert(source: Path, work: Path, copies: int, rounds: int) -> None:
 
 
 GENERATE = """
-INSERT INTO captures (capture_id, mode, started_at) VALUES (1, 'import', now());
-INSERT INTO exchanges (exchange_id, capture_id, position, started_at, endpoint, method, path,
-                       status, streamed, aborted, partial, model, response_id, key_fingerprint)
-SELECT i, 1, i, TIMESTAMPTZ '2026-01-01' + to_seconds(i * 30),
+INSERT INTO captures (capture_id, mode, started_at) VALUES ($id(1), 'import', now());
+INSERT INTO exchanges (exchange_id, capture_id, $seq position, started_at, endpoint, method,
+                       path, status, streamed, aborted, partial, model, response_id,
+                       key_fingerprint)
+SELECT $id(i), $id(1), $seqi i, TIMESTAMPTZ '2026-01-01' + to_seconds(i * 30),
        'responses.create', 'POST', '/v1/responses', 200, true, false, false,
        ['gpt-4.1-mini-2025-04-14', 'gpt-4.1-2025-04-14', 'gpt-5-2025-08-07',
         'gpt-5-mini-2025-08-07', 'o4-mini-2025-04-16'][1 + i % 5],
@@ -231,26 +233,53 @@ SELECT i, 1, i, TIMESTAMPTZ '2026-01-01' + to_seconds(i * 30),
 FROM range(1, $n + 1) t(i);
 INSERT INTO responses (exchange_id, response_id, object, status, model, input_tokens,
                        cached_tokens, output_tokens, reasoning_tokens, total_tokens)
-SELECT exchange_id, response_id, 'response', 'completed', model, 1000 + exchange_id % 5000,
-       (exchange_id % 7) * 100, 200 + exchange_id % 800, exchange_id % 300,
-       1200 + exchange_id % 5000 + exchange_id % 800
+SELECT exchange_id, response_id, 'response', 'completed', model, 1000 + position % 5000,
+       (position % 7) * 100, 200 + position % 800, position % 300,
+       1200 + position % 5000 + position % 800
 FROM exchanges;
 INSERT INTO events (exchange_id, idx, sequence_number, t_ms, type, output_index, item_id,
                     content_index, delta, from_client, raw)
-SELECT 1 + i // $per, i % $per, i % $per, 300 + (i % $per) * 20.0,
+SELECT $id(1 + i // $per), i % $per, i % $per, 300 + (i % $per) * 20.0,
        'response.output_text.delta', 0, 'msg_1', 0, 'tok', false,
        '{"type":"response.output_text.delta","delta":"tok"}'
 FROM range(0, $n * $per) t(i);
 """
 
 
+def generate(conn: duckdb.DuckDBPyConnection, exchanges: int, per: int) -> None:
+    """`exchanges` exchanges (responses resp_1 ... resp_N, 30 s apart) with `per` events each,
+    by SQL; ids fit the schema (BIGINT, or a UUID made from the number), so this runs on
+    databases from before and after ids became UUIDs."""
+    columns = dict(
+        conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_name = 'exchanges'"
+        ).fetchall()
+    )
+    uuid_ids = columns.get("exchange_id") == "UUID"
+    script = re.sub(
+        r"\$id\(([^()]*)\)",
+        lambda m: (
+            f"('00000000-0000-4000-8000-' || lpad(CAST({m.group(1)} AS VARCHAR), 12, '0'))::UUID"
+            if uuid_ids
+            else f"({m.group(1)})"
+        ),
+        GENERATE,
+    )
+    has_seq = "seq" in columns
+    script = script.replace("$seqi", "i," if has_seq else "").replace(
+        "$seq", "seq," if has_seq else ""
+    )
+    script = script.replace("$n", str(exchanges)).replace("$per", str(per))
+    for statement in filter(str.strip, script.split(";")):
+        conn.execute(statement)
+
+
 def bench_usage(work: Path, exchanges: int, per: int) -> None:
     db = work / "big.duckdb"
     conn = open_for_write(db)
     start = time.perf_counter()
-    script = GENERATE.replace("$n", str(exchanges)).replace("$per", str(per))
-    for statement in filter(str.strip, script.split(";")):
-        conn.execute(statement)
+    generate(conn, exchanges, per)
     load_prices(conn)  # rows inserted by SQL, not the writer: price their models as it would
     conn.execute("CHECKPOINT")
     print(

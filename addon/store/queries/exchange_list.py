@@ -1,4 +1,4 @@
-"""SQL for the exchange list, built as plain strings (no database access here).
+"""SQL for the exchange list (the TUI's), built as plain strings.
 
 The list is "the exchanges view": every column of the `exchanges` table plus columns computed
 per exchange (tokens, cost, time to first token, findings, thread). A page is fetched in two
@@ -13,19 +13,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from addon.store.prices import priced_ctes
-from addon.store.sql_text import literal
+from ..prices import priced_ctes
+from ..sql_text import literal
+from .common import TOKEN_FIELDS, in_ids
 
 # Stream events whose first arrival is "the first token".
 TTFT_WHERE = "ends_with(type, '.delta') AND NOT from_client"
 
 # Computed columns and the joined part that provides each.
 COMPUTED: dict[str, str] = {
-    "input_tokens": "tokens",
-    "cached_tokens": "tokens",
-    "output_tokens": "tokens",
-    "reasoning_tokens": "tokens",
-    "total_tokens": "tokens",
+    **dict.fromkeys(TOKEN_FIELDS, "tokens"),
     "cost_usd": "cost",
     "response_status": "tokens",
     "ttft_ms": "ttft",
@@ -35,31 +32,7 @@ COMPUTED: dict[str, str] = {
 }
 GROUPS = ("none", "capture", "thread")
 PAGE_SIZE = 100  # rows fetched at a time
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    key: str  # the column's name in the exchanges view (what a filter names)
-    label: str
-    width: int  # 0: shares the width left over
-    numeric: bool = False
-
-
-COLUMNS: tuple[Column, ...] = (
-    Column("started_at", "time", 14),
-    Column("endpoint", "endpoint", 0),
-    Column("model", "model", 0),
-    Column("status", "st", 3, True),
-    Column("input_tokens", "in", 7, True),
-    Column("cached_tokens", "cached", 7, True),
-    Column("output_tokens", "out", 6, True),
-    Column("reasoning_tokens", "reason", 6, True),
-    Column("cost_usd", "cost $", 8, True),
-    Column("ttft_ms", "ttft", 6, True),
-    Column("duration_ms", "dur", 6, True),
-    Column("findings", "!", 2, True),
-)
-COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+NO_THREAD = "exchange "  # the thread id of an exchange in none: this, then its own id
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,25 +61,18 @@ def parts_needed(*texts: str) -> set[str]:
     return {COMPUTED[w] for w in words if w in COMPUTED}
 
 
-def _in_ids(ids: Sequence[int] | None, column: str = "exchange_id") -> str:
-    if ids is None:
-        return ""
-    return f"AND {column} IN ({', '.join(str(int(i)) for i in ids) or 'NULL'})"
+def _token_sums(prefix: str) -> str:
+    return ", ".join(f"sum({prefix}.{f}) AS {f}" for f in TOKEN_FIELDS)
 
 
-def tokens_sql(ids: Sequence[int] | None = None, with_cost: bool = True) -> str:
+def tokens_sql(ids: Sequence[str] | None = None, with_cost: bool = True) -> str:
     """Per exchange: its responses' tokens summed, and their cost (NULL where a response has no
     price: unknown model, or no rate for its tier)."""
-    where = _in_ids(ids, "r.exchange_id")
-    sums = """
-        sum(r.input_tokens) AS input_tokens, sum(r.cached_tokens) AS cached_tokens,
-        sum(r.output_tokens) AS output_tokens, sum(r.reasoning_tokens) AS reasoning_tokens,
-        sum(r.total_tokens) AS total_tokens,
-        arg_max(r.status, r.output_tokens IS NOT NULL) AS response_status"""
+    sums = f"{_token_sums('r')}, arg_max(r.status, r.output_tokens IS NOT NULL) AS response_status"
     if not with_cost:
         return (
             f"SELECT r.exchange_id, {sums}, NULL::DOUBLE AS cost_usd FROM responses r "
-            f"WHERE true {where} GROUP BY r.exchange_id"
+            f"WHERE true {in_ids(ids, 'r.exchange_id')} GROUP BY r.exchange_id"
         )
     # The cost comes from the same SQL as the `usage` view (prices.priced_ctes): host, tier,
     # day and input band minded, so the list and `respdeck usage` agree.
@@ -114,7 +80,7 @@ def tokens_sql(ids: Sequence[int] | None = None, with_cost: bool = True) -> str:
         WITH resp AS (
             SELECT r.*, e.started_at, e.endpoint, e.host
             FROM responses r JOIN exchanges e USING (exchange_id)
-            WHERE true {where} {_in_ids(ids, "e.exchange_id")}
+            WHERE true {in_ids(ids, "r.exchange_id")} {in_ids(ids, "e.exchange_id")}
         ),
         {priced_ctes("resp")}
         SELECT r.exchange_id, {sums},
@@ -125,20 +91,20 @@ def tokens_sql(ids: Sequence[int] | None = None, with_cost: bool = True) -> str:
     """
 
 
-def ttft_sql(ids: Sequence[int] | None = None) -> str:
+def ttft_sql(ids: Sequence[str] | None = None) -> str:
     return f"""
         SELECT exchange_id, min(t_ms) AS ttft_ms FROM events
-        WHERE {TTFT_WHERE} {_in_ids(ids)} GROUP BY exchange_id
+        WHERE {TTFT_WHERE} {in_ids(ids)} GROUP BY exchange_id
     """
 
 
-def findings_sql(ids: Sequence[int] | None = None) -> str:
+def findings_sql(ids: Sequence[str] | None = None) -> str:
     return f"""
         SELECT exchange_id, count(*) AS findings,
                CASE max(CASE severity WHEN 'error' THEN 3 WHEN 'warning' THEN 2 ELSE 1 END)
                     WHEN 3 THEN 'error' WHEN 2 THEN 'warning' ELSE 'info' END
                    AS worst_severity
-        FROM findings WHERE true {_in_ids(ids)} GROUP BY exchange_id
+        FROM findings WHERE true {in_ids(ids)} GROUP BY exchange_id
     """
 
 
@@ -147,15 +113,18 @@ def thread_sql(threads: str = "threads") -> str:
     return f"SELECT response_id, any_value(thread_id) AS thread_id FROM {threads} GROUP BY 1"
 
 
-def view_sql(parts: set[str], ids: Sequence[int] | None = None, threads: str = "threads") -> str:
+def thread_map_sql(table: str) -> str:
+    """A temporary copy of the threads view (recursive over every response): made once, not
+    once per page."""
+    return f"CREATE OR REPLACE TEMP TABLE {table} AS {thread_sql()}"
+
+
+def view_sql(parts: set[str], ids: Sequence[str] | None = None, threads: str = "threads") -> str:
     """The exchanges view with the computed parts asked for (all columns of `exchanges` first)."""
     select = ["e.*"]
     joins = []
     if parts & {"tokens", "cost"}:
-        select.append(
-            "t.input_tokens, t.cached_tokens, t.output_tokens, t.reasoning_tokens, "
-            "t.total_tokens, t.cost_usd, t.response_status"
-        )
+        select.append(", ".join(f"t.{f}" for f in (*TOKEN_FIELDS, "cost_usd", "response_status")))
         sql = tokens_sql(ids, with_cost="cost" in parts)
         joins.append(f"LEFT JOIN ({sql}) t USING (exchange_id)")
     if "ttft" in parts:
@@ -167,10 +136,10 @@ def view_sql(parts: set[str], ids: Sequence[int] | None = None, threads: str = "
     if "thread" in parts:
         select.append(
             "coalesce(th.thread_id, e.conversation_id, e.response_id, "
-            "'exchange ' || e.exchange_id) AS thread_id"
+            f"{literal(NO_THREAD)} || e.exchange_id) AS thread_id"
         )
         joins.append(f"LEFT JOIN ({thread_sql(threads)}) th ON th.response_id = e.response_id")
-    where = f"WHERE true {_in_ids(ids, 'e.exchange_id')}" if ids is not None else ""
+    where = f"WHERE true {in_ids(ids, 'e.exchange_id')}" if ids is not None else ""
     return f"SELECT {', '.join(select)} FROM exchanges e {' '.join(joins)} {where}"
 
 
@@ -180,15 +149,17 @@ def group_key(group: str) -> str | None:
 
 def order_by(spec: ListSpec) -> str:
     """Groups in the order of their latest exchange (time, in the chosen direction), then
-    rows by the sort column; exchange_id last, so that pages never overlap."""
+    rows by the sort column, then by time; the position in the capture and the id last, so
+    that pages never overlap (ids are random: never the order itself)."""
     direction = "DESC" if spec.descending else "ASC"
     keys = []
     group = group_key(spec.group)
     if group:
         keys.append(f"group_at {direction} NULLS LAST, {group} {direction}")
-    if spec.sort != "exchange_id":
-        keys.append(f"{spec.sort} {direction} NULLS LAST")
-    keys.append(f"exchange_id {direction}")
+    for key in dict.fromkeys((spec.sort, "started_at")):
+        if key != "exchange_id":
+            keys.append(f"{key} {direction} NULLS LAST")
+    keys.append(f"position {direction}, exchange_id {direction}")
     return ", ".join(keys)
 
 
@@ -239,10 +210,7 @@ ROW_FIELDS = (
     "method",
     "model",
     "status",
-    "input_tokens",
-    "cached_tokens",
-    "output_tokens",
-    "reasoning_tokens",
+    *TOKEN_FIELDS,
     "cost_usd",
     "ttft_ms",
     "duration_ms",
@@ -257,17 +225,10 @@ ROW_FIELDS = (
 )
 
 
-def rows_sql(ids: Sequence[int]) -> str:
+def rows_sql(ids: Sequence[str]) -> str:
     view = view_sql({"tokens", "cost", "ttft", "findings"}, ids)
     fields = ", ".join(f"x.{f}" for f in ROW_FIELDS if f != "capture_source")
     return (
         f"SELECT {fields}, c.source AS capture_source FROM ({view}) x "
         "LEFT JOIN captures c USING (capture_id)"
     )
-
-
-def error_text(exc: BaseException) -> str:
-    """DuckDB's message without the echo of the (generated) query and its caret."""
-    text = str(exc).strip()
-    text = re.split(r"\n\s*\nLINE \d+:|\nLINE \d+:", text)[0]
-    return " ".join(line.strip() for line in text.splitlines() if line.strip())
