@@ -117,10 +117,12 @@ def test_snapshot_thread_screen(snap_compare: Any) -> None:
         # snapshot taken on the row count alone could catch the first turn in the pane)
         await wait_for(
             pilot,
-            lambda: turns.row_count == 2
-            and turns.cursor_row == 1
-            and "▌ turn 2 ·" in text_of(body)
-            and "Thread" in text_of(screen.query_one("#thread-title")),
+            lambda: (
+                turns.row_count == 2
+                and turns.cursor_row == 1
+                and "▌ turn 2 ·" in text_of(body)
+                and "Thread" in text_of(screen.query_one("#thread-title"))
+            ),
         )
         await pilot.pause()
 
