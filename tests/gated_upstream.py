@@ -85,7 +85,10 @@ class GatedUpstream:
 
     def _handle(self, conn: socket.socket) -> None:
         with conn:
-            self.requests.append(read_request(conn))
+            body = read_request(conn)
+            if not body:
+                return  # a connection that never sent a request (a probe): not the stream
+            self.requests.append(body)
             self.sent = 0
             try:
                 conn.sendall(

@@ -240,7 +240,7 @@ def test_a_stream_is_not_held_back(tmp_path: Path) -> None:
     """Each part of a stream reaches the client while the upstream still holds the next one
     (the upstream sends it only once the client has the previous): a proxy that buffered the
     response would deliver nothing, ever. Timing-free; the pacing is measured by
-    tests/bench/bench_recorder_timing.py."""
+    tests/bench/bench_replay.py."""
     (text,) = load_file(RECORDINGS / "stream_text.har")
     with GatedUpstream(stream_parts()) as upstream:
         rec = Recorder(upstream.url, tmp_path / "held.duckdb").start()
