@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from addon.store.db import db_path
+from addon.store.location import db_path
 from addon.store.live import LiveError, LiveServer
 
 from ._common import db_option, stop_on_signals, writing

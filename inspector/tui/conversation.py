@@ -191,7 +191,8 @@ def _image(raw: dict[str, Any]) -> str:
 def _hosted(raw: dict[str, Any]) -> list[RenderableType]:
     kind = str(raw.get("type", "?"))
     lines: list[str] = []
-    action = raw.get("action") if isinstance(raw.get("action"), dict) else {}
+    found = raw.get("action")
+    action: dict[str, Any] = found if isinstance(found, dict) else {}
     if kind == "web_search_call":
         query = action.get("query") or ", ".join(action.get("queries") or [])
         lines.append(f"{action.get('type', 'search')}: {query or action.get('url', '')}")

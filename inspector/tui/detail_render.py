@@ -23,13 +23,13 @@ HIGHLIGHT_LIMIT = 64 * 1024  # beyond this, JSON is shown without colours (speed
 LONG_GAP_MS = 1000.0
 
 
-def _kv(rows: list[tuple[str, str]], title: str | None = None) -> Table:
+def _kv(rows: list[tuple[str, str]], title: str | None = None) -> Table | Group:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
     for key, value in rows:
         table.add_row(key, value)
-    return Group(Text(title, style="bold underline"), table) if title else table  # type: ignore[return-value]
+    return Group(Text(title, style="bold underline"), table) if title else table
 
 
 def usage_renderable(detail: Detail) -> RenderableType:
@@ -216,7 +216,7 @@ def event_rows(detail: Detail) -> list[tuple[Any, ...]]:
     A gap is long when it is at least a second and ten times the median gap; events named by
     a finding carry its code."""
     events = detail.events
-    gaps = []
+    gaps: list[float | None] = []
     previous = None
     for event in events:
         t = event.get("t_ms")

@@ -410,11 +410,13 @@ class ExchangeTable(ScrollView, can_focus=True):
                 return Strip.blank(width, self.rich_style)
             row = self.row_at(index)
             key = (index, index == self.cursor, self.has_focus)
-            strip = self._lines.get(key) if row is not None else None
-            if strip is None:
+            cached = self._lines.get(key) if row is not None else None
+            if cached is None:
                 strip = self._row(index, row)
                 if row is not None:
                     self._lines[key] = strip
+            else:
+                strip = cached
         return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
 
     def refresh(self, *regions: Region, **kwargs: Any) -> Any:

@@ -7,7 +7,7 @@ Database work runs in thread workers that post messages; the handlers here own t
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import duckdb
 from textual import on, work
@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from addon.store import queries
 from addon.store.db import StoreError
@@ -81,7 +81,11 @@ class MainScreen(Screen[None]):
 
     @property
     def browse_app(self) -> BrowseApp:
-        return self.app  # type: ignore[return-value]
+        from .app import BrowseApp  # at run time: the app module imports this one
+
+        app = self.app
+        assert isinstance(app, BrowseApp)  # this screen runs only inside respdeck's app
+        return app
 
     def compose(self) -> ComposeResult:
         yield Static("", id="title", classes="title-bar", markup=False)
@@ -162,7 +166,7 @@ class MainScreen(Screen[None]):
                 total = count_rows(cur, spec, threads)
                 loaded = {}
                 for p in pages:
-                    if worker.is_cancelled:  # between statements: interrupt() missed it
+                    if _cancelled(worker):  # between statements: interrupt() missed it
                         return
                     if p * size < max(total, 1):
                         loaded[p] = fetch_page(cur, spec, p * size, size, threads)
@@ -426,3 +430,9 @@ class MainScreen(Screen[None]):
         from .export_screen import ExportScreen
 
         self.app.push_screen(ExportScreen(detail, kind))
+
+
+def _cancelled(worker: Worker[Any]) -> bool:
+    """Whether the worker was cancelled, read afresh (a property checked in a loop, which a
+    type checker would otherwise narrow after its first check)."""
+    return worker.is_cancelled
