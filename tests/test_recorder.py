@@ -211,7 +211,9 @@ def test_ingester_stores_a_run_and_catches_up_after_a_crash(tmp_path: Path) -> N
     texts = [
         r[0]
         for r in conn.execute(
-            "SELECT text FROM items WHERE direction = 'output' ORDER BY exchange_id"
+            "SELECT i.text FROM items i JOIN exchanges e USING (exchange_id) "
+            "JOIN captures c USING (capture_id) "
+            "WHERE i.direction = 'output' ORDER BY c.started_at, e.seq"
         ).fetchall()
     ]
     conn.close()
@@ -248,7 +250,9 @@ def test_ingester_resumes_a_file_it_stored_in_part(tmp_path: Path) -> None:
     texts = [
         r[0]
         for r in conn.execute(
-            "SELECT text FROM items WHERE direction = 'output' ORDER BY exchange_id"
+            "SELECT i.text FROM items i JOIN exchanges e USING (exchange_id) "
+            "JOIN captures c USING (capture_id) "
+            "WHERE i.direction = 'output' ORDER BY c.started_at, e.seq"
         ).fetchall()
     ]
     conn.close()
