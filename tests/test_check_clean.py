@@ -33,10 +33,20 @@ def check_counts(db: Path, cwd: Path) -> dict[str, int]:
     """The severity counts of `respdeck check`'s summary line."""
     result = respdeck("check", "--db", str(db), cwd=cwd)
     assert result.returncode == 0, result.stderr
-    line = result.stdout.strip().splitlines()[-2 if "see one with" in result.stdout else -1]
-    found = re.fullmatch(r"\d+ exchange\(s\): (\d+) errors?, (\d+) warnings?, (\d+) info", line)
-    assert found, result.stdout
-    return dict(zip(("error", "warning", "info"), map(int, found.groups()), strict=True))
+    pattern = r"\d+ exchange\(s\): (\d+) errors?, (\d+) warnings?, (\d+) info"
+    found = [m for line in result.stdout.splitlines() if (m := re.fullmatch(pattern, line))]
+    assert len(found) == 1, result.stdout
+    return dict(zip(("error", "warning", "info"), map(int, found[0].groups()), strict=True))
+
+
+def check_examples(db: Path, cwd: Path) -> list[str]:
+    """The short ids `respdeck check` gives as examples, and the one its hint line names."""
+    out = respdeck("check", "--db", str(db), cwd=cwd).stdout
+    hint = re.search(r"^see one: respdeck browse, then / id:(\S+);", out, re.MULTILINE)
+    assert hint, out
+    examples = re.findall(r"(?<![0-9a-f-])[0-9a-f]{8}(?![0-9a-f-])", out)
+    assert hint.group(1) in examples, out
+    return examples
 
 
 def test_clean_recordings_give_no_warning(tmp_path: Path) -> None:
@@ -57,6 +67,9 @@ def test_clean_recordings_give_no_warning(tmp_path: Path) -> None:
     assert len(clean) >= 10 and faulty  # the shipped set has both kinds
     counts = check_counts(everything, tmp_path)
     assert counts["warning"] == sum(len(e["warnings"] or []) for e in exchanges)
+    # the examples are short ids (8 hex digits), each the start of one exchange's id
+    for short in check_examples(everything, tmp_path):
+        assert sum(e["exchange_id"].startswith(short) for e in exchanges) == 1, short
 
     only_clean = tmp_path / "clean.duckdb"
     imported = respdeck("import", *clean, "--db", str(only_clean), cwd=tmp_path)

@@ -3,18 +3,20 @@ through real DuckDB databases. Each crafted case is checked by hand and against 
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pytest
 
+from addon.store import ids
 from addon.store.db import open_for_write
 from addon.store.importer import import_paths
 from addon.store.migrations import migrate
 from addon.store.price_file import COLUMNS, PriceFileError, read_price_file
 from addon.store.price_library import library_version
-from addon.store.prices import load_prices, price_join_sql, refresh_library
+from addon.store.prices import add_models, load_prices, refresh_library
+from addon.store.queries.detail import price_sql
 from addon.store.reindex import reindex
 from tests.conftest import RECORDINGS
 from tests.price_oracle import Billed, close, library_cost
@@ -22,6 +24,7 @@ from tests.price_oracle import Billed, close, library_cost
 HEADER = ",".join(COLUMNS)
 SRC = "https://example.test/pricing"
 NOV = "2026-11-01 12:00:00+00"  # after 2026-10-12, when the library's flex/priority rates start
+CAPTURE = ids.new_capture_id()  # the one capture every stored response belongs to
 
 
 @pytest.fixture
@@ -49,32 +52,33 @@ def respond(
     tier: str | None = "default",
     reasoning: int | None = 0,
     cache_write: int | None = None,
-) -> int:
+) -> str:
     """Store one response the way the writer would (exchange + response row); its id."""
-    (n,) = conn.execute("SELECT count(*) + 1 FROM exchanges").fetchone() or (1,)
+    (n,) = conn.execute("SELECT count(*) FROM exchanges").fetchone() or (0,)
+    e = ids.exchange_id(CAPTURE, n)
     conn.execute(
-        "INSERT INTO exchanges (exchange_id, capture_id, position, started_at, endpoint, method, "
-        "host, path, streamed, aborted, partial, model) VALUES "
-        "(?, 1, ?, ?, 'responses.create', 'POST', ?, '/v1/responses', false, false, false, ?)",
-        [n, n, at, host, model],
+        "INSERT INTO exchanges (exchange_id, capture_id, seq, position, started_at, endpoint, "
+        "method, host, path, streamed, aborted, partial, model) VALUES (?, ?, ?, ?, ?, "
+        "'responses.create', 'POST', ?, '/v1/responses', false, false, false, ?)",
+        [e, CAPTURE, n, n, at, host, model],
     )
     conn.execute(
         "INSERT INTO responses (exchange_id, response_id, object, status, service_tier, model, "
         "input_tokens, cached_tokens, cache_write_tokens, output_tokens, reasoning_tokens) "
         "VALUES (?, ?, 'response', 'completed', ?, ?, ?, ?, ?, ?, ?)",
-        [n, f"resp_{n}", tier, model, tokens[0], tokens[1], cache_write, tokens[2], reasoning],
+        [e, f"resp_{n}", tier, model, tokens[0], tokens[1], cache_write, tokens[2], reasoning],
     )
-    return int(n)
+    return e
 
 
-def usage_row(conn: duckdb.DuckDBPyConnection, exchange_id: int) -> dict[str, object]:
+def usage_row(conn: duckdb.DuckDBPyConnection, exchange_id: str) -> dict[str, object]:
     cur = conn.execute("SELECT * FROM usage WHERE exchange_id = ?", [exchange_id])
     rows = cur.fetchall()
     assert len(rows) == 1
     return dict(zip([d[0] for d in cur.description or []], rows[0], strict=True))
 
 
-def cost(conn: duckdb.DuckDBPyConnection, exchange_id: int) -> float | None:
+def cost(conn: duckdb.DuckDBPyConnection, exchange_id: str) -> float | None:
     """The usage view's cost, after checking it is what the library itself says."""
     row = usage_row(conn, exchange_id)
     if row["price_origin"] != "user":
@@ -206,7 +210,7 @@ def test_rows_carry_the_library_version_and_a_new_version_refreshes(
     ]
 
 
-def cost_unchecked(conn: duckdb.DuckDBPyConnection, exchange_id: int) -> float | None:
+def cost_unchecked(conn: duckdb.DuckDBPyConnection, exchange_id: str) -> float | None:
     return usage_row(conn, exchange_id)["cost_usd"]  # type: ignore[return-value]
 
 
@@ -281,16 +285,21 @@ def test_user_cache_write_rate(conn: duckdb.DuckDBPyConnection, tmp_path: Path) 
     assert cost(conn, e) == pytest.approx((700 * 1 + 100 * 0.5 + 200 * 3 + 10 * 4) / 1e6)
 
 
-def pick(conn: duckdb.DuckDBPyConnection, model: str | None, at: str | None) -> tuple:
-    """(price_model, price_effective_date, input_usd_per_1m) price_join_sql picks, or NULLs."""
-    sql = f"""
-        WITH u AS (SELECT ?::VARCHAR AS model, ?::TIMESTAMPTZ AS started_at)
-        SELECT pr.price_model, pr.price_effective_date, pr.input_usd_per_1m
-        FROM u LEFT JOIN LATERAL ({price_join_sql("u.model", "u.started_at")}) pr ON true
-    """
-    row = conn.execute(sql, [model, at]).fetchone()
-    assert row is not None  # a LEFT JOIN always yields the row
-    return row
+class Picked(NamedTuple):
+    origin: str | None
+    model: str | None
+    input_usd_per_1m: float | None
+
+
+def pick(conn: duckdb.DuckDBPyConnection, model: str | None, at: str | None) -> Picked:
+    """The price row a detail shows (price_sql) for a response to ``model`` at ``at``, stored
+    and its model priced as the writer does; all None when there is none."""
+    e = respond(conn, model, at=at)
+    add_models(conn, [("api.openai.com", model)])
+    rows = conn.execute(price_sql(e)).fetchall()
+    assert len(rows) == 1  # the exchange's one response, priced or not
+    _, _, _, origin, price_model, rate, *_ = rows[0]
+    return Picked(origin, price_model, rate)
 
 
 def test_exact_beats_prefix_and_longest_prefix_wins(
@@ -308,12 +317,12 @@ def test_exact_beats_prefix_and_longest_prefix_wins(
         ),
     )
     at = "2025-01-01 00:00:00+00"
-    assert pick(conn, "gpt-4o-2024-08-06", at)[0] == "gpt-4o*"
-    assert pick(conn, "gpt-4o", at)[0] == "gpt-4o*"
-    assert pick(conn, "gpt-4o-mini-tts", at)[0] == "gpt-4o-mini*"
-    assert pick(conn, "gpt-4o-mini-2024-07-18", at)[0] == "gpt-4o-mini-2024-07-18"
-    assert pick(conn, "gpt-4", at)[0] is None
-    assert pick(conn, None, at)[0] is None
+    assert pick(conn, "gpt-4o-2024-08-06", at) == ("user", "gpt-4o*", 1.0)
+    assert pick(conn, "gpt-4o", at) == ("user", "gpt-4o*", 1.0)
+    assert pick(conn, "gpt-4o-mini-tts", at) == ("user", "gpt-4o-mini*", 2.0)
+    assert pick(conn, "gpt-4o-mini-2024-07-18", at) == ("user", "gpt-4o-mini-2024-07-18", 3.0)
+    assert pick(conn, "gpt-4", at).origin != "user"  # no prefix of the user's: the library's
+    assert pick(conn, None, at) == (None, None, None)
 
 
 def test_prefix_star_is_not_a_wildcard_elsewhere(
@@ -321,8 +330,9 @@ def test_prefix_star_is_not_a_wildcard_elsewhere(
 ) -> None:
     priced(conn, write(tmp_path, HEADER, f"o3,2025-01-01,1,,1,{SRC},", "o_*,2025-01-01,2,,2,,"))
     at = "2025-07-01 00:00:00+00"
-    assert pick(conn, "o3-mini", at)[0] is None  # exact o3 is not a prefix; _ is literal
-    assert pick(conn, "o_x", at)[0] == "o_*"
+    assert pick(conn, "o3-mini", at).origin != "user"  # exact o3 is not a prefix
+    assert pick(conn, "oax", at).model is None  # _ is literal
+    assert pick(conn, "o_x", at) == ("user", "o_*", 2.0)
 
 
 def test_effective_dates(conn: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
@@ -336,25 +346,24 @@ def test_effective_dates(conn: duckdb.DuckDBPyConnection, tmp_path: Path) -> Non
             f"m*,2025-03-01,7,,7,{SRC},",
         ),
     )
-    assert pick(conn, "m1", "2024-12-31 23:59:59+00")[0] is None
-    assert pick(conn, "m1", "2025-06-09 23:59:59+00")[1:] == (date(2025, 1, 1), 10.0)
-    assert pick(conn, "m1", "2025-06-10 00:00:00+00")[1:] == (date(2025, 6, 10), 2.0)
+    assert pick(conn, "m1", "2024-12-31 23:59:59+00").model is None
+    # the exact id beats the later prefix m*; each row by its rate (2025-01-01's, 2025-06-10's)
+    assert pick(conn, "m1", "2025-06-09 23:59:59+00") == ("user", "m1", 10.0)
+    assert pick(conn, "m1", "2025-06-10 00:00:00+00") == ("user", "m1", 2.0)
     # The UTC day decides, not the session's zone (already 2025-06-10 in Kiritimati).
-    assert pick(conn, "m1", "2025-06-09 20:00:00+00")[2] == 10.0
-    assert pick(conn, "m1", None)[2] == 2.0
-    assert pick(conn, "m2", "2025-02-01 00:00:00+00")[0] is None  # prefix not yet in effect
-    assert pick(conn, "m2", "2025-03-01 00:00:00+00")[0] == "m*"
+    assert pick(conn, "m1", "2025-06-09 20:00:00+00").input_usd_per_1m == 10.0
+    assert pick(conn, "m1", None).input_usd_per_1m == 2.0  # no time: now
+    assert pick(conn, "m2", "2025-02-01 00:00:00+00").model is None  # prefix not yet in effect
+    assert pick(conn, "m2", "2025-03-01 00:00:00+00") == ("user", "m*", 7.0)
 
 
-def test_price_join_finds_library_rows_for_a_detail(conn: duckdb.DuckDBPyConnection) -> None:
-    respond(conn, "gpt-5.4-2026-03-05")
-    respond(conn, "o3-2025-04-16")
+def test_detail_price_finds_library_rows(conn: duckdb.DuckDBPyConnection) -> None:
     priced(conn)
-    # the default tier's first band, whatever other tiers and bands the model has
-    assert pick(conn, "gpt-5.4-2026-03-05", NOV)[0::2] == ("gpt-5.4-2026-03-05", 2.5)
-    assert pick(conn, "o3-2025-04-16", "2025-05-01 00:00:00+00")[2] == 10.0
-    assert pick(conn, "o3-2025-04-16", "2025-06-10 00:00:00+00")[2] == 2.0
-    assert pick(conn, "o3-2025-04-16", None)[2] == 2.0
+    # the default tier's first band (the response's), whatever other tiers and bands it has
+    assert pick(conn, "gpt-5.4-2026-03-05", NOV) == ("library", "gpt-5.4-2026-03-05", 2.5)
+    assert pick(conn, "o3-2025-04-16", "2025-05-01 00:00:00+00").input_usd_per_1m == 10.0
+    assert pick(conn, "o3-2025-04-16", "2025-06-10 00:00:00+00").input_usd_per_1m == 2.0
+    assert pick(conn, "o3-2025-04-16", None).input_usd_per_1m == 2.0
 
 
 def test_user_file_with_bom_and_extra_columns(

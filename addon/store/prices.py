@@ -16,7 +16,7 @@ service tier the library has no rate for then (flex before it lists flex rates, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import duckdb
@@ -31,7 +31,6 @@ __all__ = [
     "cost_usd_sql",
     "library_rows",
     "load_prices",
-    "price_join_sql",
     "priced_ctes",
     "priced_sql",
     "refresh_library",
@@ -39,26 +38,23 @@ __all__ = [
 ]
 
 # The prices table's columns, in order, with their Arrow types.
-_TEXT, _DAY, _CLOCK, _COUNT, _USD = (
-    pa.string(),
-    pa.date32(),
-    pa.time64("us"),
-    pa.int64(),
-    pa.float64(),
-)
+_TEXT: pa.DataType = pa.string()
+_DAY: pa.DataType = pa.date32()
+_CLOCK: pa.DataType = pa.time64("us")
+_COUNT: pa.DataType = pa.int64()
+_USD: pa.DataType = pa.float64()
 RATE_COLUMNS = (
     "input_usd_per_1m", "cached_input_usd_per_1m", "cache_write_usd_per_1m",
     "output_usd_per_1m", "reasoning_usd_per_1m", "request_usd",
 )  # fmt: skip
-PRICES_SCHEMA = pa.schema(
-    [
-        ("model", _TEXT), ("host", _TEXT), ("provider", _TEXT), ("library_model", _TEXT),
-        ("service_tier", _TEXT), ("effective_date", _DAY), ("end_date", _DAY),
-        ("from_time", _CLOCK), ("until_time", _CLOCK), ("min_input_tokens", _COUNT),
-        ("max_input_tokens", _COUNT), *((name, _USD) for name in RATE_COLUMNS),
-        ("source", _TEXT), ("source_date", _DAY), ("origin", _TEXT), ("library_version", _TEXT),
-    ]
-)  # fmt: skip
+_PRICES_COLUMNS: list[tuple[str, pa.DataType]] = [
+    ("model", _TEXT), ("host", _TEXT), ("provider", _TEXT), ("library_model", _TEXT),
+    ("service_tier", _TEXT), ("effective_date", _DAY), ("end_date", _DAY),
+    ("from_time", _CLOCK), ("until_time", _CLOCK), ("min_input_tokens", _COUNT),
+    ("max_input_tokens", _COUNT), *((name, _USD) for name in RATE_COLUMNS),
+    ("source", _TEXT), ("source_date", _DAY), ("origin", _TEXT), ("library_version", _TEXT),
+]  # fmt: skip
+PRICES_SCHEMA = pa.schema(_PRICES_COLUMNS)
 MATCHES_SCHEMA = pa.schema(
     [("host", _TEXT), ("model", _TEXT), ("provider", _TEXT), ("library_model", _TEXT),
      ("library_version", _TEXT)]
@@ -66,7 +62,9 @@ MATCHES_SCHEMA = pa.schema(
 TABLE_COLUMNS = tuple(PRICES_SCHEMA.names)
 
 
-def _insert(conn: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema, rows: list) -> None:
+def _insert(
+    conn: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema, rows: Sequence[Sequence[object]]
+) -> None:
     """Through Arrow: executemany would look for pandas once per date or time parameter."""
     if not rows:
         return
@@ -188,50 +186,12 @@ def library_rows(host: str | None, model: str, found: LibraryMatch) -> list[list
     return rows
 
 
-def _utc_day(time_expr: str) -> str:
-    return f"CAST(timezone('UTC', CAST({time_expr} AS TIMESTAMPTZ)) AS DATE)"
-
-
 def tier_sql(tier_expr: str) -> str:
     """The tier a response is billed at: the one it reports; none, or ``auto`` (what a request
     asks for, not a rate), is the default tier."""
     return (
         f"CASE WHEN {tier_expr} IS NULL OR {tier_expr} = 'auto' THEN 'default' ELSE {tier_expr} END"
     )
-
-
-def price_join_sql(model_expr: str, time_expr: str) -> str:
-    """A correlated query picking one default-tier price row for ``model_expr`` at
-    ``time_expr``, whatever the host, input size or time of day (the first band and window):
-    the price a detail shows. Costs come from ``priced_ctes``, which minds all of those.
-
-    Use it as ``LEFT JOIN LATERAL (<this>) pr ON true``; the expressions must be qualified
-    (``u.model``), since a bare ``model`` would bind to ``prices.model`` inside. A user row
-    beats the library's; then an exact id beats a prefix (user rows only), a longer prefix a
-    shorter one, then the newest row in effect on the UTC day of ``time_expr`` (a
-    TIMESTAMPTZ) wins; a NULL time takes the newest row. Columns that would clash with the
-    row's own are renamed ``price_*``.
-    """
-    m, t, day = model_expr, time_expr, _utc_day(time_expr)
-    return f"""
-        SELECT p.model AS price_model, p.effective_date AS price_effective_date,
-               p.end_date AS price_end_date, p.input_usd_per_1m, p.cached_input_usd_per_1m,
-               p.cache_write_usd_per_1m, p.output_usd_per_1m, p.reasoning_usd_per_1m,
-               p.request_usd, p.source AS price_source, p.source_date AS price_source_date,
-               p.origin AS price_origin, p.provider AS price_provider, p.library_model,
-               p.library_version
-        FROM prices p
-        WHERE p.service_tier = 'default' AND p.min_input_tokens = 0
-          AND (p.model = {m}
-               OR (p.origin = 'user' AND ends_with(p.model, '*')
-                   AND starts_with({m}, rtrim(p.model, '*'))))
-          AND ({t} IS NULL
-               OR ((p.effective_date IS NULL OR p.effective_date <= {day})
-                   AND (p.end_date IS NULL OR {day} < p.end_date)))
-        ORDER BY (p.origin = 'user') DESC, (p.model = {m}) DESC, length(p.model) DESC,
-                 p.effective_date DESC NULLS LAST, p.from_time NULLS FIRST, p.host NULLS FIRST
-        LIMIT 1
-    """
 
 
 def cost_usd_sql(
