@@ -19,16 +19,18 @@ import pytest
 from addon.store.db import open_for_read, open_for_write
 from addon.store.live import LiveServer, connect_live, discovery_path, load_extensions
 from addon.store.migrations import LATEST
+from tests.conftest import RECORDINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Holds the database, serves it, and adds a capture every 100 ms until it is killed.
+# Holds the database, serves it, and adds a capture every 100 ms until it is killed; after
+# each one is committed it prints how many it has added, so a test waits on that, not a clock.
 WRITER = """
 import sys, time
 from datetime import UTC, datetime
 from pathlib import Path
+from addon.store import ids
 from addon.store.db import open_for_write
-from addon.store.migrations import LATEST
 from addon.store.live import LiveServer
 path = Path(sys.argv[1])
 conn = open_for_write(path)
@@ -36,9 +38,10 @@ server = LiveServer.start(conn, path)
 print(server.uri, flush=True)
 n = 0
 while True:
-    n += 1
     conn.execute("INSERT INTO captures (capture_id, mode, started_at) VALUES (?, 'record', ?)",
-                 [n, datetime.now(UTC)])
+                 [ids.new_capture_id(), datetime.now(UTC)])
+    n += 1
+    print(n, flush=True)
     time.sleep(0.1)
 """
 
@@ -72,6 +75,16 @@ def wait_served(proc: subprocess.Popen[str], db: Path, seconds: float = 10) -> s
     return line
 
 
+def wait_written(proc: subprocess.Popen[str], count: int) -> None:
+    """Until the WRITER says it has committed ``count`` captures (its lines after the uri)."""
+    assert proc.stdout is not None
+    while True:
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read() if proc.stderr else "the writer stopped"
+        if int(line) >= count:
+            return
+
+
 def finish(proc: subprocess.Popen[str]) -> None:
     if proc.poll() is None:
         proc.kill()
@@ -103,28 +116,24 @@ def count_live(db: Path) -> int:
 def test_reader_sees_rows_grow_while_writer_holds_the_file(
     writer: tuple[subprocess.Popen[str], Path],
 ) -> None:
-    _, db = writer
+    proc, db = writer
     with pytest.raises(duckdb.IOException, match="lock"):
         duckdb.connect(str(db), read_only=True)  # the file itself is locked: live is the way in
     first = count_live(db)
-    deadline = time.monotonic() + 5
-    seen = first
-    while seen < first + 5 and time.monotonic() < deadline:
-        time.sleep(0.2)
-        seen = count_live(db)
-    assert seen >= first + 5, (first, seen)
+    wait_written(proc, first + 5)
+    assert count_live(db) >= first + 5
     # One connection, kept open, sees new rows too (no stale snapshot).
     conn = connect_live(db)
     assert conn is not None
     try:
-        before = conn.execute("SELECT max(capture_id) FROM captures").fetchone()
-        time.sleep(1.0)
-        after = conn.execute("SELECT max(capture_id) FROM captures").fetchone()
-        assert before and after and after[0] > before[0]
+        (before,) = conn.execute("SELECT count(*) FROM captures").fetchone() or (0,)
+        wait_written(proc, before + 2)
+        (after,) = conn.execute("SELECT count(*) FROM captures").fetchone() or (0,)
+        assert after >= before + 2, (before, after)
         assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (LATEST,)
         with pytest.raises(duckdb.Error, match="read-only"):
             conn.execute(
-                "INSERT INTO captures (capture_id, mode, started_at) VALUES (0, 'x', now())"
+                "INSERT INTO captures (capture_id, mode, started_at) VALUES (uuid(), 'x', now())"
             )
     finally:
         conn.close()
@@ -262,36 +271,26 @@ def test_sql_reads_a_served_database_live_and_names_a_holder_that_does_not_serve
     tmp_path: Path,
 ) -> None:
     """`respdeck sql` goes through the live server; a plain holder gets a one-line message."""
-    import signal as _signal
-    import subprocess as _subprocess
-    import sys as _sys
-    import time as _time
-
-    from tests.conftest import RECORDINGS as _RECORDINGS
-    from tests.conftest import ROOT as _ROOT
-
     db = tmp_path / "live.duckdb"
-    done = _subprocess.run(
-        [_sys.executable, "-m", "inspector", "import", str(_RECORDINGS), "--db", str(db)],
-        cwd=_ROOT,
+    done = subprocess.run(
+        [sys.executable, "-m", "inspector", "import", str(RECORDINGS), "--db", str(db)],
+        cwd=ROOT,
         capture_output=True,
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    server = _subprocess.Popen(
-        [_sys.executable, "-m", "inspector", "serve", "--db", str(db)],
-        cwd=_ROOT,
-        stdout=_subprocess.PIPE,
-        stderr=_subprocess.PIPE,
+    server = subprocess.Popen(
+        [sys.executable, "-m", "inspector", "serve", "--db", str(db)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        deadline = _time.time() + 30
-        while not (tmp_path / "live.duckdb.live.json").exists() and _time.time() < deadline:
-            _time.sleep(0.1)
-        query = _subprocess.run(
+        wait_served(server, db, seconds=30)
+        query = subprocess.run(
             [
-                _sys.executable,
+                sys.executable,
                 "-m",
                 "inspector",
                 "sql",
@@ -301,16 +300,16 @@ def test_sql_reads_a_served_database_live_and_names_a_holder_that_does_not_serve
                 "--format",
                 "json",
             ],
-            cwd=_ROOT,
+            cwd=ROOT,
             capture_output=True,
             text=True,
         )
         assert query.returncode == 0, query.stderr
         assert query.stdout.strip() == '{"n": 32}'
 
-        def respdeck(*args: str) -> _subprocess.CompletedProcess[str]:
-            return _subprocess.run([_sys.executable, "-m", "inspector", *args, "--db", str(db)],
-                                   cwd=_ROOT, capture_output=True, text=True)  # fmt: skip
+        def respdeck(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([sys.executable, "-m", "inspector", *args, "--db", str(db)],
+                                   cwd=ROOT, capture_output=True, text=True)  # fmt: skip
 
         # Joins run whole on the server (Quack refuses two remote scans in one query).
         join = (
@@ -327,24 +326,24 @@ def test_sql_reads_a_served_database_live_and_names_a_holder_that_does_not_serve
         assert refused.returncode == 2 and "one single SELECT" in refused.stderr
         assert respdeck("sql", "SELECT count(*) FROM exchanges").stdout.split()[-3] == "32"
     finally:
-        server.send_signal(_signal.SIGINT)
+        server.send_signal(signal.SIGINT)
         server.wait(timeout=30)
-    holder = _subprocess.Popen(
+    holder = subprocess.Popen(
         [
-            _sys.executable,
+            sys.executable,
             "-c",
             "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
             "print('held', flush=True); time.sleep(30)",
             str(db),
         ],
-        stdout=_subprocess.PIPE,
+        stdout=subprocess.PIPE,
         text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        query = _subprocess.run(
-            [_sys.executable, "-m", "inspector", "sql", "SELECT 1", "--db", str(db)],
-            cwd=_ROOT,
+        query = subprocess.run(
+            [sys.executable, "-m", "inspector", "sql", "SELECT 1", "--db", str(db)],
+            cwd=ROOT,
             capture_output=True,
             text=True,
         )
@@ -359,7 +358,7 @@ def test_sql_reads_a_served_database_live_and_names_a_holder_that_does_not_serve
 def test_respdeck_sql_sees_new_rows_while_another_process_inserts(
     writer: tuple[subprocess.Popen[str], Path],
 ) -> None:
-    _, db = writer
+    proc, db = writer
 
     def count() -> int:
         done = subprocess.run(
@@ -383,4 +382,5 @@ def test_respdeck_sql_sees_new_rows_while_another_process_inserts(
         return int(json.loads(done.stdout)["n"])
 
     first = count()
-    assert count() > first  # each run takes longer than the writer's 100 ms between inserts
+    wait_written(proc, first + 1)
+    assert count() > first
