@@ -308,8 +308,12 @@ def test_sql_reads_a_served_database_live_and_names_a_holder_that_does_not_serve
         assert query.stdout.strip() == '{"n": 32}'
 
         def respdeck(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run([sys.executable, "-m", "inspector", *args, "--db", str(db)],
-                                   cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+            return subprocess.run(
+                [sys.executable, "-m", "inspector", *args, "--db", str(db)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
 
         # Joins run whole on the server (Quack refuses two remote scans in one query).
         join = (

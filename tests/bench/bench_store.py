@@ -26,7 +26,6 @@ import argparse
 import gc
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -34,8 +33,10 @@ import time
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from addon.importers import iter_paths, load_file, load_file_detected
+from addon.store import ids
 from addon.store.db import open_for_write
 from addon.store.importer import (
     IMPORT_BATCH_BYTES,
@@ -121,8 +122,9 @@ def bench_phases(source: Path) -> None:
     warm = cpu() - start
     start = cpu()
     batches = [Batch()]  # split as an import splits them
-    for exchange_id, item in enumerate(parsed, 1):
-        add_exchange(batches[-1], exchange_id, 1, item)
+    capture = ids.new_capture_id()
+    for seq, item in enumerate(parsed):
+        add_exchange(batches[-1], ids.exchange_id(capture, seq), capture, seq, item)
         if (
             batches[-1].rows("events") >= IMPORT_BATCH_EVENTS
             or batches[-1].body_bytes >= IMPORT_BATCH_BYTES
@@ -132,7 +134,9 @@ def bench_phases(source: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="respdeck-bench-") as tmp:
         conn = open_for_write(Path(tmp) / "phases.duckdb")
         conn.execute("SET checkpoint_threshold = ?", [IMPORT_CHECKPOINT_THRESHOLD])
-        conn.execute("INSERT INTO captures (capture_id, mode, started_at) VALUES (1, 'x', now())")
+        conn.execute(
+            "INSERT INTO captures (capture_id, mode, started_at) VALUES (?, 'x', now())", [capture]
+        )
         start = cpu()
         for batch in batches:
             write_batch(conn, batch)
@@ -166,12 +170,14 @@ def _only(batch: Batch, table: str) -> Batch:
     return out
 
 
-def _time_writes(work: Path, batches: list[Batch]) -> float:
+def _time_writes(work: Path, batches: list[Batch], capture: str) -> float:
     """CPU seconds to write the batches (one transaction each) and checkpoint, one thread."""
     db = work / "insert.duckdb"
     conn = open_for_write(db)
     conn.execute("SET threads = 1")
-    conn.execute("INSERT INTO captures (capture_id, mode, started_at) VALUES (0, 'x', now())")
+    conn.execute(
+        "INSERT INTO captures (capture_id, mode, started_at) VALUES (?, 'x', now())", [capture]
+    )
     conn.execute("CHECKPOINT")
     gc.collect()
     start = time.process_time()
@@ -189,21 +195,23 @@ def bench_insert(source: Path, work: Path, copies: int, rounds: int) -> None:
     """Rows already built; time only their writing, as the writer writes them."""
     parsed = [parse_exchange(ex) for path in iter_paths([source]) for ex in load_file(path)]
     batches: list[Batch] = []
-    exchange_id = 0
+    capture = ids.new_capture_id()
+    seq = 0
     for _ in range(copies):
         batch = Batch()
         for item in parsed:
-            exchange_id += 1
-            add_exchange(batch, exchange_id, 0, item)
+            add_exchange(batch, ids.exchange_id(capture, seq), capture, seq, item)
+            seq += 1
         batches.append(batch)
     tables = [t for t in TABLES if any(b.rows(t) for b in batches)]
     rows = {t: sum(b.rows(t) for b in batches) for t in tables}
     size = {t: sum(_sizes(b, t) for b in batches) for t in tables}
     best = {"all": float("inf")} | dict.fromkeys(tables, float("inf"))
     for _ in range(rounds):  # interleaved, so that a busy moment does not hit one figure only
-        best["all"] = min(best["all"], _time_writes(work, batches))
+        best["all"] = min(best["all"], _time_writes(work, batches, capture))
         for table in tables:
-            best[table] = min(best[table], _time_writes(work, [_only(b, table) for b in batches]))
+            only = [_only(b, table) for b in batches]
+            best[table] = min(best[table], _time_writes(work, only, capture))
     total_rows, total_size = sum(rows.values()), sum(size.values())
     print(
         f"insert: {total_rows:,} rows, {total_size / 1e6:.0f} MB of text and bytes "
@@ -221,16 +229,16 @@ def bench_insert(source: Path, work: Path, copies: int, rounds: int) -> None:
 
 
 GENERATE = """
-INSERT INTO captures (capture_id, mode, started_at) VALUES ($id(1), 'import', now());
-INSERT INTO exchanges (exchange_id, capture_id, $seq position, started_at, endpoint, method,
+INSERT INTO captures (capture_id, mode, started_at) VALUES ($capture, 'import', now());
+INSERT INTO exchanges (exchange_id, capture_id, seq, position, started_at, endpoint, method,
                        path, status, streamed, aborted, partial, model, response_id,
                        key_fingerprint)
-SELECT $id(i), $id(1), $seqi i, TIMESTAMPTZ '2026-01-01' + to_seconds(i * 30),
+SELECT g.id, $capture, g.seq, i, TIMESTAMPTZ '2026-01-01' + to_seconds(i * 30),
        'responses.create', 'POST', '/v1/responses', 200, true, false, false,
        ['gpt-4.1-mini-2025-04-14', 'gpt-4.1-2025-04-14', 'gpt-5-2025-08-07',
         'gpt-5-mini-2025-08-07', 'o4-mini-2025-04-16'][1 + i % 5],
        'resp_' || i, 'fp:' || (i % 97)
-FROM range(1, $n + 1) t(i);
+FROM (SELECT *, seq + 1 AS i FROM respdeck_gen) g ORDER BY g.seq;
 INSERT INTO responses (exchange_id, response_id, object, status, model, input_tokens,
                        cached_tokens, output_tokens, reasoning_tokens, total_tokens)
 SELECT exchange_id, response_id, 'response', 'completed', model, 1000 + position % 5000,
@@ -239,40 +247,35 @@ SELECT exchange_id, response_id, 'response', 'completed', model, 1000 + position
 FROM exchanges;
 INSERT INTO events (exchange_id, idx, sequence_number, t_ms, type, output_index, item_id,
                     content_index, delta, from_client, raw)
-SELECT $id(1 + i // $per), i % $per, i % $per, 300 + (i % $per) * 20.0,
+SELECT g.id, i % $per, i % $per, 300 + (i % $per) * 20.0,
        'response.output_text.delta', 0, 'msg_1', 0, 'tok', false,
        '{"type":"response.output_text.delta","delta":"tok"}'
-FROM range(0, $n * $per) t(i);
+FROM range(0, $n * $per) t(i) JOIN respdeck_gen g ON g.seq = i // $per;
 """
 
 
 def generate(conn: duckdb.DuckDBPyConnection, exchanges: int, per: int) -> None:
-    """`exchanges` exchanges (responses resp_1 ... resp_N, 30 s apart) with `per` events each,
-    by SQL; ids fit the schema (BIGINT, or a UUID made from the number), so this runs on
-    databases from before and after ids became UUIDs."""
-    columns = dict(
-        conn.execute(
-            "SELECT column_name, data_type FROM information_schema.columns "
-            "WHERE table_name = 'exchanges'"
-        ).fetchall()
+    """`exchanges` exchanges of one capture (responses resp_1 ... resp_N, 30 s apart) with
+    `per` events each, by SQL; their ids are made as the writer makes them (ids.py), so they
+    are spread over the UUID space as real ones are."""
+    capture = ids.new_capture_id()
+    gen = pa.table(
+        {
+            "seq": pa.array(range(exchanges), pa.int64()),
+            "id": pa.array(
+                [ids.id_bytes(ids.exchange_id(capture, seq)) for seq in range(exchanges)],
+                pa.uuid(),
+            ),
+        }
     )
-    uuid_ids = columns.get("exchange_id") == "UUID"
-    script = re.sub(
-        r"\$id\(([^()]*)\)",
-        lambda m: (
-            f"('00000000-0000-4000-8000-' || lpad(CAST({m.group(1)} AS VARCHAR), 12, '0'))::UUID"
-            if uuid_ids
-            else f"({m.group(1)})"
-        ),
-        GENERATE,
-    )
-    has_seq = "seq" in columns
-    script = script.replace("$seqi", "i," if has_seq else "").replace(
-        "$seq", "seq," if has_seq else ""
-    )
+    script = GENERATE.replace("$capture", f"'{ids.as_uuid(capture)}'::UUID")
     script = script.replace("$n", str(exchanges)).replace("$per", str(per))
-    for statement in filter(str.strip, script.split(";")):
-        conn.execute(statement)
+    conn.register("respdeck_gen", gen)
+    try:
+        for statement in filter(str.strip, script.split(";")):
+            conn.execute(statement)
+    finally:
+        conn.unregister("respdeck_gen")
 
 
 def bench_usage(work: Path, exchanges: int, per: int) -> None:

@@ -19,24 +19,24 @@ from pathlib import Path
 import duckdb
 
 from addon.store.db import open_for_write
-from tests.bench.bench_store import GENERATE
+from tests.bench.bench_store import generate as generate_store
 
-# Session n holds the responses of exchanges n*turns .. n*turns+turns-1, each continuing the
-# one before it (its longest prefix hash is the previous response's content hash).
+# Session n holds the responses of exchanges seq n*turns .. n*turns+turns-1 (one capture: the
+# ids are UUIDs, the order is seq), each continuing the one before it (its longest prefix hash
+# is the previous response's content hash).
 SESSIONS = """
-UPDATE responses SET session_key = 'session ' || (exchange_id // $turns), response_index = 0,
-    content_hash = (hash(exchange_id) >> 1)::BIGINT,
-    parent_hashes = CASE WHEN exchange_id % $turns = 0 THEN NULL ELSE list_transform(
-        range(1, least(exchange_id % $turns, 16) + 1), k -> (hash(exchange_id - k) >> 1)::BIGINT)
+UPDATE responses SET session_key = 'session ' || (e.seq // $turns), response_index = 0,
+    content_hash = (hash(e.seq) >> 1)::BIGINT,
+    parent_hashes = CASE WHEN e.seq % $turns = 0 THEN NULL ELSE list_transform(
+        range(1, least(e.seq % $turns, 16) + 1), k -> (hash(e.seq - k) >> 1)::BIGINT)
     END
+FROM exchanges e WHERE e.exchange_id = responses.exchange_id
 """
 
 
 def generate(db: Path, exchanges: int, turns: int | None) -> None:
     conn = open_for_write(db)
-    script = GENERATE.replace("$n", str(exchanges)).replace("$per", "0")
-    for statement in filter(str.strip, script.split(";")):
-        conn.execute(statement)
+    generate_store(conn, exchanges, 0)
     if turns:
         conn.execute(SESSIONS.replace("$turns", str(turns)))
     conn.execute("CHECKPOINT")
