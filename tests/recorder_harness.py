@@ -70,41 +70,62 @@ class Recorder:
     """`respdeck record` as a subprocess; `base_url` is what a client points at."""
 
     def __init__(self, upstream: str, db: Path, *extra: str, port: int | None = None) -> None:
-        self.upstream, self.db = upstream, db
+        self.upstream, self.db, self.extra = upstream, db, extra
+        self.fixed_port = port is not None
         self.port = port or free_port()
         self.log = db.with_suffix(".log")
         self.journal = db.with_name(db.name + ".journal")
-        self.args = [
-            sys.executable, "-m", "inspector", "record", "--port", str(self.port),
-            "--upstream", upstream, "--db", str(db), *extra,
-        ]  # fmt: skip
         self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def args(self) -> list[str]:
+        return [
+            sys.executable, "-m", "inspector", "record", "--port", str(self.port),
+            "--upstream", self.upstream, "--db", str(self.db), *self.extra,
+        ]  # fmt: skip
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
     def start(self, timeout: float = 60) -> Recorder:
+        """Start, and wait until it says it listens (and does). A free port another program
+        took meanwhile (tests run in parallel) is traded for another one."""
+        for _ in range(3):
+            if self._start(timeout):
+                return self
+            self.port = free_port()
+        raise AssertionError(f"respdeck record found no free port: {self.output()}")
+
+    def _start(self, timeout: float) -> bool:
         self._log = self.log.open("ab")
+        mark = self.log.stat().st_size
         self.process = subprocess.Popen(
             self.args, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, env=os.environ.copy()
         )
         process = self.process
 
-        def listening() -> bool:
+        def listening() -> bool | None:
+            said = self.log.read_bytes()[mark:].decode(errors="replace")
             if process.poll() is not None:
+                if not self.fixed_port and f"cannot listen on 127.0.0.1:{self.port}" in said:
+                    return None  # the port was taken under us
                 raise AssertionError(f"respdeck record exited: {self.output()}")
+            if "Ctrl-C to stop." not in said:  # printed once mitmdump listens
+                return False
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return True
             except OSError:
                 return False
 
-        wait_until(
-            listening, timeout=timeout, progress=self.progress,
+        started = wait_until(
+            listening, lambda up: up is not False, timeout=timeout, progress=self.progress,
             what=lambda _: f"respdeck record did not listen: {self.output()}",
         )  # fmt: skip
-        return self
+        if started is None:
+            self._log.close()
+        return bool(started)
 
     def stop(self, timeout: float = 120) -> int:
         """Ctrl-C, and its exit code once it has stored the journal (waited on progress)."""

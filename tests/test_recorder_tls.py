@@ -129,6 +129,8 @@ def test_reverse_mode_does_not_hold_a_tls_stream_back(
         ):
             got = read_held(response.iter_raw(), gated)
         rows = rec.wait_for(STORED, lambda rows: len(rows) == 1)
+    except httpx.HTTPError as exc:  # the recorder's log says why
+        raise AssertionError(rec.output()) from exc
     finally:
         assert rec.stop() == 0, rec.output()
     assert got == rows[0][1] == b"".join(gated.parts)

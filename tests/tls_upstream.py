@@ -109,6 +109,8 @@ class TlsFront:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
+        self._open: set[asyncio.StreamWriter] = set()  # closed at exit: a keep-alive client
+        # left open would hold the server's shutdown (wait_closed waits for every connection)
 
     @property
     def url(self) -> str:
@@ -136,6 +138,8 @@ class TlsFront:
         ready.set()
         async with server:
             await self._stop.wait()
+            for writer in list(self._open):
+                writer.close()
 
     async def _relay(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         try:
@@ -143,6 +147,7 @@ class TlsFront:
         except OSError:
             client_w.close()
             return
+        self._open.update((client_w, plain_w))
 
         async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             with contextlib.suppress(ConnectionError, ssl.SSLError, OSError):
@@ -152,4 +157,7 @@ class TlsFront:
             with contextlib.suppress(ConnectionError, ssl.SSLError, OSError, RuntimeError):
                 writer.close()
 
-        await asyncio.gather(pump(client_r, plain_w), pump(plain_r, client_w))
+        try:
+            await asyncio.gather(pump(client_r, plain_w), pump(plain_r, client_w))
+        finally:
+            self._open.difference_update((client_w, plain_w))
