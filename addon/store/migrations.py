@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from .migrations_uuid import v5_lossless, v6_uuid_ids
 from .migrations_text import THREADS_V3, USAGE_V4, VIEWS_V2
+from .migrations_uuid import v5_lossless, v6_uuid_ids
 
 Migration = tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]]
 

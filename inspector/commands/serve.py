@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from addon.store.location import db_path
 from addon.store.live import LiveError, LiveServer
+from addon.store.location import db_path
 
 from ._common import db_option, stop_on_signals, writing
 
