@@ -136,7 +136,7 @@ def test_imported_har_aborted_flag_follows_the_same_rule(tmp_path: Path) -> None
         rows = conn.execute(
             "SELECT e.aborted, list(f.code ORDER BY f.code) FILTER (WHERE f.code IS NOT NULL) "
             "FROM exchanges e LEFT JOIN findings f USING (exchange_id) "
-            "GROUP BY e.exchange_id, e.aborted ORDER BY e.exchange_id"
+            "GROUP BY e.exchange_id, e.seq, e.aborted ORDER BY e.seq"
         ).fetchall()
     finally:
         conn.close()
