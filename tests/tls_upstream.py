@@ -138,8 +138,12 @@ class TlsFront:
         ready.set()
         async with server:
             await self._stop.wait()
-            for writer in list(self._open):
-                writer.close()
+            for writer in list(self._open):  # abort: a TLS close waits for the peer's reply
+                writer.transport.abort()
+            for _ in range(100):  # let the relays see it and end, rather than be cancelled
+                if not self._open:
+                    break
+                await asyncio.sleep(0.01)
 
     async def _relay(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         try:
