@@ -181,19 +181,13 @@ class Recorder:
         proxy = tuple(sorted(self.proxy_status().items()))
         return counters, proxy, tuple(sorted(sizes)), int(cpu // CPU_STEP)
 
-    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        """Read the live database through the recorder's Quack server (as `respdeck sql` does)."""
-        from addon.store.db import open_for_read
-        from addon.store.live import remote_statement, remote_uri
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Read the database through the one read interface: the recorder's live server while
+        it runs (joins run whole there, as for `respdeck sql`), else the file."""
+        from addon.store.reader import Reader
 
-        conn = open_for_read(self.db)
-        try:
-            if params:
-                return conn.execute(sql, params).fetchall()
-            uri = remote_uri(conn)  # joins run whole on the recorder
-            return conn.execute(sql if uri is None else remote_statement(conn, uri, sql)).fetchall()
-        finally:
-            conn.close()
+        with Reader.open(self.db) as reader:
+            return reader.fetchall(sql)
 
     def wait_for(
         self,
