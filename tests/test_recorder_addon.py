@@ -149,3 +149,23 @@ def test_all_records_other_traffic_too(tmp_path: Path) -> None:
         recorder.done()
     (record,) = journal(tmp_path)
     assert record.exchange.request.path == "/v1/models"
+
+
+def test_the_ca_is_loaded_before_the_proxy_accepts_a_connection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """mitmproxy's TLS addon loads its CA only once running, after the port is open; a request
+    in between failed in its hook and made mitmdump exit. Our configure loads it first."""
+    from mitmproxy.addons.tlsconfig import TlsConfig
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # the default confdir, ~/.mitmproxy, made here
+    tls = TlsConfig()
+    with taddons.context(tls) as tctx:
+        assert tls.certstore is None  # what mitmproxy leaves until its running hook
+        recorder = Recorder()
+        tctx.master.addons.add(recorder)  # as mitmdump -s: load, then configure
+        recorder.configure(set(tctx.options.keys()))
+        assert tls.certstore is not None
+        flow = tflow.tflow()
+        tls.request(flow)  # the hook that raised AttributeError before
+        assert flow.response is None

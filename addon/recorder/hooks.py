@@ -39,6 +39,21 @@ from .spool import Spool
 log = logging.getLogger("respdeck")
 
 
+def _load_ca_now() -> None:
+    """Make mitmproxy's TLS addon load its CA now, while options are applied, before the
+    proxy accepts a connection.
+
+    mitmproxy starts listening before its `running` hook, and its TLS addon loads the CA only
+    there (a FIXME in mitmproxy's tlsconfig). Meanwhile every request, plain HTTP too, fails in
+    that addon's `request` hook (`certstore` is None), and an error logged during startup
+    makes mitmdump exit: a client connecting the moment the port opened (seconds, on a loaded
+    machine) killed the recorder.
+    """
+    tls = ctx.master.addons.lookup.get("tlsconfig")  # AddonManager.get, typed
+    if tls is not None and getattr(tls, "certstore", None) is None:
+        tls.configure({"confdir"})
+
+
 class Recorder:
     def __init__(self) -> None:
         self.spool: Spool | None = None
@@ -93,6 +108,7 @@ class Recorder:
         )  # fmt: skip
 
     def configure(self, updated: set[str]) -> None:
+        _load_ca_now()
         if "respdeck_redact_json_path" in updated or "respdeck_redact_header" in updated:
             try:
                 Redactor.from_options(
