@@ -50,22 +50,23 @@ class Launch:
     extra: dict[str, object] = field(default_factory=dict)
 
 
-def prepare(db: Path, store: Reader | None = None) -> Launch:
-    """Open `db` unless `store` is given, and start fetching the first page."""
+def prepare(db: Path, store: Reader | None = None, spec: ListSpec | None = None) -> Launch:
+    """Open `db` unless `store` is given, and start fetching the first page of `spec` (by
+    default the whole list)."""
     if store is None:
         try:
             store = Reader.open(db)
         except StoreError as exc:
             return Launch(db, error=str(exc))
-    prefetch = Prefetch(store, ListSpec())
+    prefetch = Prefetch(store, spec or ListSpec())
     prefetch.start()
     return Launch(db, store, prefetch)
 
 
-def run_browse(db: Path, store: Reader | None = None) -> None:
+def run_browse(db: Path, store: Reader | None = None, spec: ListSpec | None = None) -> None:
     """Browse `db` until the user quits (`respdeck browse`, `respdeck demo`). A database that
     cannot be opened gets a screen saying why."""
-    launch = prepare(db, store)
+    launch = prepare(db, store, spec)
     from .app import BrowseApp  # Textual loads while the first page is fetched
 
     BrowseApp(db, launch=launch).run()

@@ -74,7 +74,8 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.store = store
         self.prefetch = prefetch
-        self.spec = ListSpec()  # the last filter that worked
+        # the last filter that worked (`respdeck browse ID` starts on that exchange)
+        self.spec = prefetch.spec if prefetch is not None else ListSpec()
         self.version: tuple[int, int | None] | None = None  # (count, ids) last seen live
         self._polling = False
         self._reopening = False
@@ -113,6 +114,8 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = self.store.label
         self.table.focus()
+        if self.spec.where or self.spec.search:
+            self.filter_bar.set_values(self.spec.where, self.spec.search)
         self._busy_timer = self.set_interval(0.4, self._busy, pause=True)
         if self.prefetch is not None:
             self.take_prefetch(self.prefetch)
