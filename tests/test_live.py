@@ -20,6 +20,7 @@ from addon.store.db import open_for_read, open_for_write
 from addon.store.live import LiveServer, connect_live, discovery_path, load_extensions
 from addon.store.migrations import LATEST
 from tests.conftest import RECORDINGS
+from tests.waiting import Lines, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,24 +63,33 @@ def spawn(script: str, db: Path) -> subprocess.Popen[str]:
     )
 
 
-def wait_served(proc: subprocess.Popen[str], db: Path, seconds: float = 10) -> str:
-    """The first line the server prints, once its discovery file is in place."""
+_LINES: dict[int, Lines[str]] = {}
+
+
+def lines_of(proc: subprocess.Popen[str]) -> Lines[str]:
+    """One reader thread per process's stdout, so every wait for a line has a deadline."""
     assert proc.stdout is not None
-    line = proc.stdout.readline()
-    deadline = time.monotonic() + seconds
-    while not discovery_path(db).exists():
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        assert time.monotonic() < deadline, "discovery file never appeared"
-        time.sleep(0.05)
+    if proc.pid not in _LINES:
+        _LINES[proc.pid] = Lines(proc.stdout)
+    return _LINES[proc.pid]
+
+
+def wait_served(proc: subprocess.Popen[str], db: Path, seconds: float = 60) -> str:
+    """The first line the server prints, once its discovery file is in place."""
+    line = lines_of(proc).next(seconds)
     assert line, proc.stderr.read() if proc.stderr else ""
+    wait_until(
+        lambda: discovery_path(db).exists() or proc.poll() is not None,
+        timeout=seconds, what="the discovery file",
+    )  # fmt: skip
+    assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
     return line
 
 
 def wait_written(proc: subprocess.Popen[str], count: int) -> None:
     """Until the WRITER says it has committed ``count`` captures (its lines after the uri)."""
-    assert proc.stdout is not None
     while True:
-        line = proc.stdout.readline()
+        line = lines_of(proc).next(60)
         assert line, proc.stderr.read() if proc.stderr else "the writer stopped"
         if int(line) >= count:
             return
@@ -344,7 +354,8 @@ def test_sql_reads_a_served_database_live_and_names_a_holder_that_does_not_serve
         text=True,
     )
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert holder.stdout is not None
+        assert (Lines(holder.stdout).next(60) or "").strip() == "held"
         query = subprocess.run(
             [sys.executable, "-m", "inspector", "sql", "SELECT 1", "--db", str(db)],
             cwd=ROOT,

@@ -27,6 +27,7 @@ from addon.wire.exchange import Exchange, HttpRequest, HttpResponse, Timings, Ws
 from addon.wire.parse import parse_exchange
 from addon.wire.redact import Redactor, parse_path, redact_value
 from tests.helpers import API, sse_body, text_stream
+from tests.waiting import wait_until
 
 SECRET = "sk-planted-0123456789abcdef"
 
@@ -196,7 +197,8 @@ def test_ingester_stores_a_run_and_catches_up_after_a_crash(tmp_path: Path) -> N
     thread.start()
     live = JournalFile(journal_dir / current)
     live.append(streamed_exchange("four"))
-    time.sleep(0.5)
+    # "four" is stored while following (after the catch-up), then "five" arrives
+    wait_until(lambda: ingester.stats.exchanges, lambda n: n >= 4, timeout=60, what="four")
     live.append(streamed_exchange("five"))
     live.close()
     stop.set()

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import duckdb
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
@@ -361,7 +361,8 @@ def test_help_and_command_palette(seeded_db: Path) -> None:
             await pilot.press("ctrl+p")
             await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
             await pilot.press(*"group by thread")
-            await pilot.pause(0.3)
+            commands = app.screen.query_one(CommandList)
+            await wait_for(pilot, lambda: commands.option_count > 0, what="palette matches")
             await pilot.press("enter")
             await wait_for(pilot, lambda: screen.spec.group == "thread", what="grouped")
 

@@ -21,6 +21,7 @@ from tests.test_tui_support import (
     tab_text,
     wait_for,
 )
+from tests.waiting import Lines, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,19 +84,17 @@ class Writer:
             text=True,
         )
         assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
+        self.lines = Lines(self.proc.stdout)  # every wait for a line has a deadline
+        line = self.lines.next(60) or ""
         assert line.strip() == "serving", self.proc.stderr.read() if self.proc.stderr else ""
-        deadline = time.monotonic() + 60
-        while not discovery_path(db).exists():
-            assert time.monotonic() < deadline, "no discovery file"
-            time.sleep(0.05)
+        wait_until(lambda: discovery_path(db).exists(), timeout=60, what="the discovery file")
 
     def send(self, command: str) -> float:
         """Run one command; returns when it was committed (time.monotonic())."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(command + "\n")
         self.proc.stdin.flush()
-        assert self.proc.stdout.readline().strip() == "done", self.proc.stderr
+        assert (self.lines.next(60) or "").strip() == "done", self.proc.stderr
         return time.monotonic()
 
     def close(self) -> None:
