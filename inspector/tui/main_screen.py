@@ -19,7 +19,7 @@ from textual.worker import Worker, get_current_worker
 
 from addon.store import queries
 from addon.store.db import StoreError
-from addon.store.queries import GROUPS, ListSpec, parts_needed
+from addon.store.queries import GROUPS, ListSpec, parts_needed, short_id
 from addon.store.reader import Query, Reader, error_text
 
 from .columns import COLUMN_KEYS, COLUMNS
@@ -63,6 +63,8 @@ class MainScreen(Screen[None]):
         Binding("u", "usage", "Usage"),
         Binding("e", "export('json')", "Export JSON"),
         Binding("c", "export('curl')", "Export curl"),
+        Binding("m", "mark", "Mark"),
+        Binding("d", "diff", "Diff with mark"),
         Binding("escape", "back", "List"),  # shown when the keyboard is out of the list
         *[
             Binding(str(n), f"tab('{tab_id}')", title, show=False)
@@ -77,6 +79,7 @@ class MainScreen(Screen[None]):
         # the last filter that worked (`respdeck browse ID` starts on that exchange)
         self.spec = prefetch.spec if prefetch is not None else ListSpec()
         self.version: tuple[int, int | None] | None = None  # (count, ids) last seen live
+        self.marked: str | None = None  # the exchange `d` compares the selected one with
         self._polling = False
         self._reopening = False
 
@@ -268,6 +271,8 @@ class MainScreen(Screen[None]):
             parts.append(f"where {spec.where.strip()}")
         if spec.search.strip():
             parts.append(f"text contains {spec.search.strip()!r}")
+        if self.marked is not None:
+            parts.append(f"marked {short_id(self.marked)} (d: diff)")
         parts.append("live" if self.store.live else "file")
         self.query_one("#status", Static).update(" · ".join(parts))
 
@@ -418,6 +423,28 @@ class MainScreen(Screen[None]):
         from .thread_screen import ThreadScreen
 
         self.app.push_screen(ThreadScreen(self.store, str(selected["exchange_id"])))
+
+    def action_mark(self) -> None:
+        """Mark the selected exchange for `d`; on the marked one, unmark it."""
+        selected = self.table.selected
+        if selected is None:
+            self.notify("No exchange selected.", severity="warning")
+            return
+        exchange_id = str(selected["exchange_id"])
+        self.marked = None if self.marked == exchange_id else exchange_id
+        self._update_status()
+
+    def action_diff(self) -> None:
+        selected = self.table.selected
+        if self.marked is None or selected is None:
+            self.notify("Mark an exchange with m, select another, then d.", severity="warning")
+            return
+        if str(selected["exchange_id"]) == self.marked:
+            self.notify("Select another exchange than the marked one.", severity="warning")
+            return
+        from .diff_screen import DiffScreen
+
+        self.app.push_screen(DiffScreen(self.store, self.marked, str(selected["exchange_id"])))
 
     def action_usage(self) -> None:
         from .usage_screen import UsageScreen

@@ -82,3 +82,12 @@ class UsageLoaded(Message, bubble=False):
         super().__init__()
         self.data = data
         self.error = error
+
+
+class DiffLoaded(Message, bubble=False):
+    """The diff document of two exchanges (`inspector.diff`'s JSON form), or why not."""
+
+    def __init__(self, doc: dict[str, object] | None, error: str = "") -> None:
+        super().__init__()
+        self.doc = doc
+        self.error = error

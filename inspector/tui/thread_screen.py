@@ -43,7 +43,10 @@ COLUMNS = (
 
 
 class ThreadScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,t", "app.pop_screen", "Back")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,t", "app.pop_screen", "Back"),
+        Binding("d", "diff", "Diff with previous turn"),
+    ]
 
     def __init__(self, store: Reader, exchange_id: str) -> None:
         super().__init__()
@@ -127,6 +130,20 @@ class ThreadScreen(Screen[None]):
         # The cursor's row now, not the event's: adding the rows highlights row 0, and that
         # message may arrive after the cursor was moved to the selected exchange's turn.
         self._show_turn(self.query_one(DataTable).cursor_row)
+
+    def action_diff(self) -> None:
+        """This turn against the previous one: what the client added this turn."""
+        index = self.query_one(DataTable).cursor_row
+        if not 0 < index < len(self.turns):
+            self.notify("The first turn has no previous turn.", severity="warning")
+            return
+        from .diff_screen import DiffScreen
+
+        prev, turn = self.turns[index - 1], self.turns[index]
+        what = f"turn {index + 1} against turn {index}"
+        self.app.push_screen(
+            DiffScreen(self.store, str(prev["exchange_id"]), str(turn["exchange_id"]), what)
+        )
 
     def _show_turn(self, index: int) -> None:
         if not 0 <= index < len(self.turns):
