@@ -34,6 +34,7 @@ LAYER_OF_PREFIX: dict[str, str] = {
     "inspector.commands": "commands",
     "inspector.tui": "tui",
     "inspector.replay": "replay",
+    "inspector.diff": "diff",
     "mitmproxy": "mitmproxy",
     "textual": "textual",
 }
@@ -52,10 +53,12 @@ MAY_IMPORT: dict[str, set[str]] = {
     "hooks": {*_CORE, "recorder", "mitmproxy"},  # only here: mitmproxy
     # The read side: all of the capture core and recorder, never mitmproxy (nor, through
     # hooks, transitively).
-    "inspector": {*_CORE, "addon", "recorder", "commands", "tui", "replay", "textual"},
-    "commands": {*_CORE, "addon", "recorder", "inspector", "tui", "replay", "textual"},
-    "tui": {*_CORE, "addon", "recorder", "inspector", "replay", "textual"},  # not commands
+    "inspector": {*_CORE, "addon", "recorder", "commands", "tui", "replay", "diff", "textual"},
+    "commands": {*_CORE, "addon", "recorder", "inspector", "tui", "replay", "diff", "textual"},
+    "tui": {*_CORE, "addon", "recorder", "inspector", "replay", "diff", "textual"},  # not commands
     "replay": {*_CORE, "addon", "recorder", "inspector"},
+    # pure comparison over the store's sides: no UI, no commands, no recorder
+    "diff": {*_CORE, "addon", "replay"},
 }
 
 

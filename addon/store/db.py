@@ -66,6 +66,20 @@ def open_for_write(path: Path) -> duckdb.DuckDBPyConnection:
     return conn
 
 
+def open_scratch() -> duckdb.DuckDBPyConnection:
+    """A store in memory, migrated and priced like a file: for reading a recording file with
+    the store's SQL (a diff of two cassettes) without importing it anywhere."""
+    conn = duckdb.connect(":memory:")
+    try:
+        migrate(conn)
+        user_prices = os.environ.get("RESPDECK_PRICES")
+        load_prices(conn, Path(user_prices) if user_prices else None)
+    except (SchemaError, PriceFileError) as exc:
+        conn.close()
+        raise StoreError(str(exc)) from exc
+    return conn
+
+
 def open_for_read(path: Path) -> duckdb.DuckDBPyConnection:
     """Open a database to read: through the live server of the process that holds it, if one
     answers, else the file itself, read-only. Says how to create one when there is none."""

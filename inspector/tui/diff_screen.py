@@ -20,17 +20,14 @@ from textual.widgets import Collapsible, Footer, Input, Static
 from addon.store.db import StoreError
 from addon.store.queries import short_id
 from addon.store.reader import Reader, error_text
+from inspector.diff.render import RENDER, SECTIONS, TITLES, differs, summary
 
-from .diff_view import RENDER, SECTIONS, TITLES, differs, summary
 from .messages import DiffLoaded
 
 
 def compute_diff(store: Reader, a_id: str, b_id: str) -> dict[str, Any]:
     """Both sides read from the store and compared (run in a worker thread)."""
-    from inspector.diff import (  # type: ignore[import-untyped,unused-ignore]  # while D1 lands
-        diff_exchanges,
-        side_from_store,
-    )
+    from inspector.diff import diff_exchanges, side_from_store
 
     return dict(diff_exchanges(side_from_store(store, a_id), side_from_store(store, b_id)))
 

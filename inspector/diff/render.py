@@ -1,7 +1,8 @@
-"""The diff screen's sections, rendered from the diff document (`inspector.diff`'s JSON form).
+"""A diff document rendered for people: the TUI's diff screen and `respdeck diff` without
+`--json` print these (rich renderables: colour on a terminal, plain text otherwise).
 
-Pure functions over the documented keys only, so the screen does not depend on how the diff
-was computed: equal runs fold into one line, word diffs are highlighted with rich styles.
+Pure functions over the documented keys only, so rendering does not depend on how the diff
+was computed: equal runs fold into one line, word diffs are highlighted.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Group, RenderableType
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
@@ -47,9 +49,15 @@ def _short(value: Any, limit: int = 80) -> str:
 
 
 def a_b(label: str, pair: Any) -> Text:
-    """`label: a → b`, or `label: a` when both sides agree."""
+    """`label: a → b`, or `label: a` when both sides agree; `+ label: b` for a value only b
+    has (op `added`), `- label: a` for one only a has."""
     pair = pair if isinstance(pair, Mapping) else {}
     a, b = pair.get("a"), pair.get("b")
+    op = pair.get("op")
+    if op == "added":
+        return Text(f"+ {label.strip()}: ", style=ADDED).append(_short(b))
+    if op == "removed":
+        return Text(f"- {label.strip()}: ", style=REMOVED).append(_short(a))
     line = Text(f"{label}: ", style="bold")
     if a == b:
         line.append(_short(a))
@@ -122,7 +130,11 @@ def aligned(entries: Any) -> list[Text]:
             continue
         fold()
         where = f"a[{_idx(entry.get('a_index'))}] b[{_idx(entry.get('b_index'))}]"
-        line = Text(f"{OP_MARK.get(op, '?')} {entry.get('type') or 'item'} {where}")
+        named = " ".join(
+            str(entry[k]) for k in ("role", "name") if isinstance(entry.get(k), str)
+        ) or (f"→ {entry['call']}" if isinstance(entry.get("call"), str) else "")
+        what = f"{entry.get('type') or 'item'}" + (f" ({named})" if named else "")
+        line = Text(f"{OP_MARK.get(op, '?')} {what} {where}")
         line.stylize(OP_STYLE.get(op, ""))
         lines.append(line)
         lines.extend(_changes(entry.get("changes")))
@@ -144,7 +156,7 @@ def _changes(changes: Any) -> list[Text]:
         ]
     out = []
     for change in changes if isinstance(changes, list) else [changes]:
-        if isinstance(change, Mapping) and "diff" in change:
+        if isinstance(change, Mapping) and change.get("diff"):
             line = Text(f"    {change.get('path', '')}: ")
             out.append(line.append_text(diff_text(change["diff"])))
         elif isinstance(change, Mapping):
@@ -184,11 +196,21 @@ def input_section(doc: Doc) -> RenderableType:
 
 
 def output_section(doc: Doc) -> RenderableType:
-    return Group(
-        a_b("status", _get(doc, "response.status")),
-        word_diff("output_text", _get(doc, "response.output_text")),
-        *aligned(_get(doc, "response.output_items")),
-    )
+    parts: list[RenderableType] = []
+    http = _get(doc, "response.http_status") or {}
+    if http.get("a") != http.get("b"):
+        parts.append(a_b("HTTP status", http))
+    parts.append(a_b("status", _get(doc, "response.status")))
+    reason = _get(doc, "response.incomplete_reason") or {}
+    if reason.get("a") != reason.get("b") or reason.get("a") is not None:
+        parts.append(a_b("incomplete", reason))
+    error = _get(doc, "response.error") or {}
+    if error.get("changes") or error.get("a"):
+        parts.append(Text("error:", style="bold"))
+        parts.extend(_changes(error.get("changes")) or [Text(f"    {_short(error.get('a'), 120)}")])
+    parts.append(word_diff("output_text", _get(doc, "response.output_text")))
+    parts.extend(aligned(_get(doc, "response.output_items")))
+    return Group(*parts)
 
 
 def outcome_section(doc: Doc) -> RenderableType:
@@ -196,8 +218,10 @@ def outcome_section(doc: Doc) -> RenderableType:
     table = Table(box=None, pad_edge=False, show_edge=False)
     for name, justify in (("", "left"), ("a", "right"), ("b", "right"), ("delta", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for group in ("usage", "timing"):
+    for group in ("usage", "timing", "events"):
         for name, value in (_get(doc, group) or {}).items():
+            if group == "events" and not (value or {}).get("delta"):
+                continue  # only the event types whose count changed
             value = value if isinstance(value, Mapping) else {}
             delta = value.get("delta")
             style = "" if not delta else (ADDED if delta < 0 else REMOVED)
@@ -207,7 +231,12 @@ def outcome_section(doc: Doc) -> RenderableType:
                 _num(value.get("b")),
                 Text(_num(delta, True), style=style),
             )
-    return table
+    findings = _get(doc, "findings") or {}
+    lines: list[RenderableType] = [table]
+    for key, mark, style in (("added", "+", ADDED), ("removed", "-", REMOVED)):
+        if findings.get(key):
+            lines.append(Text(f"{mark} findings: {', '.join(findings[key])}", style=style))
+    return Group(*lines)
 
 
 def _num(value: Any, signed: bool = False) -> str:
@@ -256,11 +285,105 @@ def differs(doc: Doc, section: str) -> bool:
         return any(e.get("op") != "equal" for e in _get(doc, "request.input_items") or [])
     if section == "output":
         status = _get(doc, "response.status") or {}
+        http = _get(doc, "response.http_status") or {}
+        error = _get(doc, "response.error") or {}
         text = _get(doc, "response.output_text") or {}
         items = _get(doc, "response.output_items") or []
         return bool(
             status.get("a") != status.get("b")
+            or http.get("a") != http.get("b")
+            or error.get("changes")
             or not text.get("same", True)
             or any(e.get("op") != "equal" for e in items)
         )
     return True  # the outcome's numbers always differ somewhere worth seeing
+
+
+def exchange_renderables(doc: Doc, a_label: str, b_label: str) -> list[RenderableType]:
+    """The whole exchange diff, every section shown: what `respdeck diff` prints."""
+    out: list[RenderableType] = [Text(summary(doc, a_label, b_label), style="bold")]
+    for section in SECTIONS:
+        out.append(Rule(TITLES[section], align="left"))
+        out.append(RENDER[section](doc))
+    return out
+
+
+def _brief(doc: Doc) -> Text:
+    """One line of what an exchange diff found: the sections that differ."""
+    if doc.get("same"):
+        return Text("same", style="dim")
+    found = [TITLES[s].split(" ")[0].lower() for s in SECTIONS[:3] if differs(doc, s)]
+    return Text("differs in " + (", ".join(found) or "outcome"), style=CHANGED)
+
+
+def totals_table(totals: Any) -> RenderableType:
+    """Totals of a thread or capture diff: a, b and delta of each number."""
+    totals = totals if isinstance(totals, Mapping) else {}
+    return outcome_section({"usage": totals.get("usage"), "timing": totals.get("timing")})
+
+
+def thread_renderables(doc: Doc) -> list[RenderableType]:
+    """`respdeck diff --thread`: a line per aligned turn, the changed turns' diffs, totals."""
+    a, b = doc.get("a") or {}, doc.get("b") or {}
+    verdict = "the same" if doc.get("same") else "different"
+    out: list[RenderableType] = [
+        Text(
+            f"thread a {a.get('thread_id')} ({a.get('turns')} turns) · "
+            f"b {b.get('thread_id')} ({b.get('turns')} turns) · {verdict}",
+            style="bold",
+        )
+    ]
+    for turn in doc.get("turns") or []:
+        op = turn.get("op", "equal")
+        where = f"a[{_idx(turn.get('a_index'))}] b[{_idx(turn.get('b_index'))}]"
+        line = Text(f"{OP_MARK.get(op, '?')} turn {where}: ", style=OP_STYLE.get(op, ""))
+        if turn.get("diff") is not None:
+            line.append_text(_brief(turn["diff"]))
+        else:
+            line.append(f"only in {'a' if op == 'removed' else 'b'}")
+        out.append(line)
+    for turn in doc.get("turns") or []:
+        if turn.get("op") == "changed":
+            where = f"a[{_idx(turn.get('a_index'))}] b[{_idx(turn.get('b_index'))}]"
+            out.append(Rule(f"turn {where}", align="left", style="bold"))
+            out.extend(exchange_renderables(turn["diff"], "", "")[1:])
+    out.append(Rule("Totals", align="left"))
+    out.append(totals_table(doc.get("totals")))
+    return out
+
+
+def capture_renderables(doc: Doc) -> list[RenderableType]:
+    """`respdeck diff --capture`: counts, a line per pair that changed, the unpaired, totals."""
+    counts = doc.get("counts") or {}
+    a, b = doc.get("a") or {}, doc.get("b") or {}
+    out: list[RenderableType] = [
+        Text(
+            f"capture a {a.get('capture_id')} ({counts.get('a')} exchanges) · "
+            f"b {b.get('capture_id')} ({counts.get('b')} exchanges)",
+            style="bold",
+        ),
+        Text(
+            f"{counts.get('paired')} paired: {counts.get('same')} same, "
+            f"{counts.get('changed')} changed; {counts.get('only_a')} only in a, "
+            f"{counts.get('only_b')} only in b"
+        ),
+    ]
+    for pair in doc.get("pairs") or []:
+        if pair.get("same"):
+            continue
+        diff = pair.get("diff") or {}
+        line = Text(f"~ a[{pair.get('a_index')}] b[{pair.get('b_index')}] ", style=CHANGED)
+        line.append(f"{(diff.get('b') or {}).get('endpoint') or ''}: ").append_text(_brief(diff))
+        out.append(line)
+    for key, mark, style in (("only_a", "-", REMOVED), ("only_b", "+", ADDED)):
+        for alone in doc.get(key) or []:
+            out.append(
+                Text(
+                    f"{mark} {key[-1]}[{alone.get('index')}] {alone.get('endpoint') or ''} "
+                    f"{alone.get('model') or ''}",
+                    style=style,
+                )
+            )
+    out.append(Rule("Totals", align="left"))
+    out.append(totals_table(doc.get("totals")))
+    return out

@@ -1,0 +1,131 @@
+"""Two captures diffed (`respdeck diff --capture`): two runs of a test suite or an agent.
+
+Exchanges pair up by request, as replay matches an incoming request to a recording
+(`inspector.replay.match`): the same request first, then the most similar one of the same
+method and path (input, then model, then the other fields agreeing), each used once, earlier
+ones first. Each pair gets its exchange diff; the exchanges left over are listed, and totals
+of tokens, cost and time cover both runs whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict, deque
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from addon.wire.canonical import canonical_json
+from inspector.replay.match import RequestKey, request_key, similarity
+
+from .document import diff_exchanges
+from .outcome import delta
+from .side import TIMING_FIELDS, USAGE_FIELDS, DiffSide
+
+
+def key_of(side: DiffSide) -> RequestKey:
+    """The replay matcher's key of a side's request, its field values as digests: equal when
+    the values are, so `similarity` scores the same, without re-serialising an input of a
+    thousand items once per comparison."""
+    if side.turn_requests:  # a WebSocket session: keyed by its first create
+        key = request_key("WS", side.path, canonical_json(side.turn_requests[0]))
+    else:
+        key = request_key(side.method, side.path, side.request_body)
+    digests = {
+        k: hashlib.blake2b(canonical_json(v), digest_size=12).hexdigest()
+        for k, v in key.fields.items()
+    }
+    return replace(key, fields=digests)
+
+
+def pair_sides(a: Sequence[DiffSide], b: Sequence[DiffSide]) -> list[tuple[int | None, int | None]]:
+    """(a index, b index) pairs in b's order, then a's unpaired (None: no partner)."""
+    a_keys, b_keys = [key_of(s) for s in a], [key_of(s) for s in b]
+    partner: dict[int, int] = {}  # b index -> a index
+    exact: dict[tuple[Any, ...], deque[int]] = defaultdict(deque)
+    for i, k in enumerate(a_keys):
+        exact[(k.method, k.path, k.query, k.body)].append(i)
+    for j, k in enumerate(b_keys):
+        queue = exact.get((k.method, k.path, k.query, k.body))
+        if queue:
+            partner[j] = queue.popleft()
+    used = set(partner.values())
+    route: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, k in enumerate(a_keys):
+        if i not in used:
+            route[(k.method, k.path)].append(i)
+    for j, k in enumerate(b_keys):
+        if j in partner:
+            continue
+        best: tuple[tuple[int, ...], int] | None = None
+        for i in route.get((k.method, k.path), ()):
+            if i in used:
+                continue
+            score = similarity(a_keys[i], k)
+            if score is not None and (best is None or score > best[0]):
+                best = (score, i)
+        if best is not None:
+            partner[j] = best[1]
+            used.add(best[1])
+    pairs: list[tuple[int | None, int | None]] = [(partner.get(j), j) for j in range(len(b))]
+    pairs.extend((i, None) for i in range(len(a)) if i not in used)
+    return pairs
+
+
+def _sum(sides: Sequence[DiffSide], part: str, name: str) -> float | int | None:
+    known = [v for s in sides if (v := getattr(s, part).get(name)) is not None]
+    return sum(known) if known else None
+
+
+def diff_captures(
+    a: Sequence[DiffSide],
+    b: Sequence[DiffSide],
+    *,
+    ignore: Sequence[str] = (),
+    strict: bool = False,
+    names: tuple[str | None, str | None] = (None, None),
+) -> dict[str, Any]:
+    """`{same, a, b, counts, pairs: [{a_index, b_index, same, diff}], only_a, only_b, totals}`."""
+    pairs, only_a, only_b = [], [], []
+    for i, j in pair_sides(a, b):
+        if i is not None and j is not None:
+            doc = diff_exchanges(a[i], b[j], ignore=ignore, strict=strict)
+            pairs.append({"a_index": i, "b_index": j, "same": doc["same"], "diff": doc})
+        elif j is not None:
+            only_b.append(_alone(b[j], j))
+        elif i is not None:
+            only_a.append(_alone(a[i], i))
+    pairs.sort(key=lambda p: (p["b_index"], p["a_index"]))
+    totals = {
+        part: {n: delta(_sum(a, part, n), _sum(b, part, n)) for n in names}
+        for part, names in (("usage", USAGE_FIELDS), ("timing", TIMING_FIELDS))
+    }
+    return {
+        "same": not only_a and not only_b and all(p["same"] for p in pairs),
+        "a": {"capture_id": names[0], "exchanges": len(a)},
+        "b": {"capture_id": names[1], "exchanges": len(b)},
+        "counts": {
+            "a": len(a),
+            "b": len(b),
+            "paired": len(pairs),
+            "same": sum(1 for p in pairs if p["same"]),
+            "changed": sum(1 for p in pairs if not p["same"]),
+            "only_a": len(only_a),
+            "only_b": len(only_b),
+        },
+        "pairs": pairs,
+        "only_a": only_a,
+        "only_b": only_b,
+        "totals": totals,
+    }
+
+
+def _alone(side: DiffSide, index: int) -> dict[str, Any]:
+    return {
+        "index": index,
+        "label": side.label,
+        "exchange_id": side.exchange_id,
+        "endpoint": side.endpoint,
+        "model": side.request.get("model"),
+        "usage": dict(side.usage),
+    }

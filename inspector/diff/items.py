@@ -1,0 +1,147 @@
+"""Input or output items of two exchanges, aligned by what they say.
+
+An item's key is its content key (`addon.wire.content_key`: ids, status and delivery details
+left out, encrypted content by hash), so the same conversation resent with new ids is equal
+and one inserted message is one `added` entry. A tool's output is keyed with the call it
+answers (paired by `call_id` within its side): the same output to another call is a change.
+A changed item lists its changes by path over the item as the model saw it (message content
+part by part, texts with word diffs, call arguments as JSON, reasoning by summary and the
+hash of its encrypted content); `--strict` compares the items as sent, ids included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from addon.wire.canonical import canonical_text
+from addon.wire.content_key import canonical_item, content_key
+from addon.wire.models import implied_type
+from addon.wire.tool_calls import CALL_OUTPUT_TYPES, OUTPUT_CALL_TYPES
+
+from .align import align
+from .structure import Change, Ignore, changes
+
+Entry = dict[str, Any]
+
+
+def as_items(value: Any) -> list[Any]:
+    """A request's `input` as items: a string is one user message, a missing input none."""
+    if isinstance(value, str):
+        return [value]
+    return list(value) if isinstance(value, list) else []
+
+
+def kind_of(item: Any) -> str:
+    if isinstance(item, str):
+        return "message"
+    found = implied_type(item) if isinstance(item, dict) else None
+    return found if isinstance(found, str) else type(item).__name__
+
+
+def comparable(item: Any, strict: bool) -> Any:
+    """The form changes are listed over: the item as sent (strict), or as the model saw it,
+    with call arguments as JSON values and a reasoning item's summary beside its hash."""
+    if strict:
+        return item
+    seen = canonical_item(item)
+    if not isinstance(seen, dict):
+        return seen
+    if isinstance(item, dict) and seen.get("type") == "reasoning" and "summary" not in seen:
+        shown = canonical_item({**item, "encrypted_content": None})
+        seen = {**seen, "summary": shown.get("summary"), "content": shown.get("content")}
+        seen = {k: v for k, v in seen.items() if v not in (None, [])}
+    arguments = seen.get("arguments")
+    if isinstance(arguments, dict) and set(arguments) == {"json"}:
+        seen = {**seen, "arguments": arguments["json"]}
+    return seen
+
+
+def _keys(items: Sequence[Any], strict: bool) -> list[str]:
+    """Alignment keys: content keys (strict: the item's exact JSON), an output's with its
+    call's key appended."""
+    own = [canonical_text(i) if strict else content_key(i) for i in items]
+    calls = {
+        item.get("call_id"): n
+        for n, item in enumerate(items)
+        if isinstance(item, dict) and item.get("type") in CALL_OUTPUT_TYPES
+    }
+    keys = []
+    for n, item in enumerate(items):
+        key = own[n]
+        if isinstance(item, dict) and item.get("type") in OUTPUT_CALL_TYPES:
+            call = calls.get(item.get("call_id"))
+            key += "<" + (own[call] if call is not None else "no call")
+        keys.append(key)
+    return keys
+
+
+def _labels(items: Sequence[Any]) -> list[dict[str, Any]]:
+    """What names each item beside its type: a call's name, an output's call (by `call_id`),
+    a message's role."""
+    call_names = {
+        item.get("call_id"): item.get("name")
+        for item in items
+        if isinstance(item, dict) and item.get("type") in CALL_OUTPUT_TYPES
+    }
+    labels: list[dict[str, Any]] = []
+    for item in items:
+        out: dict[str, Any] = {}
+        if isinstance(item, str):
+            out["role"] = "user"
+        elif isinstance(item, dict):
+            for key in ("name", "role"):
+                if isinstance(item.get(key), str):
+                    out[key] = item[key]
+            call = call_names.get(item.get("call_id"))
+            if item.get("type") in OUTPUT_CALL_TYPES and isinstance(call, str):
+                out["call"] = call
+        labels.append(out)
+    return labels
+
+
+def diff_items(
+    a_items: Sequence[Any], b_items: Sequence[Any], ignore: Ignore, section: str
+) -> list[Entry]:
+    """One entry per aligned step: `{op, a_index, b_index, type, changes}` (plus `name`,
+    `role` or `call` where they say which item it is)."""
+    strict = ignore.strict
+    steps = align(
+        _keys(a_items, strict),
+        _keys(b_items, strict),
+        [kind_of(i) for i in a_items],
+        [kind_of(i) for i in b_items],
+    )
+    a_labels, b_labels = _labels(a_items), _labels(b_items)
+    entries: list[Entry] = []
+    for step in steps:
+        if step.a_index is not None:
+            side, labels, index = a_items, a_labels, step.a_index
+        else:
+            assert step.b_index is not None
+            side, labels, index = b_items, b_labels, step.b_index
+        found: list[Change] = []
+        if step.op == "changed":
+            assert step.a_index is not None and step.b_index is not None
+            found = changes(
+                comparable(a_items[step.a_index], strict),
+                comparable(b_items[step.b_index], strict),
+                ignore,
+                section,
+            )
+        op = "equal" if step.op == "changed" and not found else step.op
+        entries.append(
+            {
+                "op": op,
+                "a_index": step.a_index,
+                "b_index": step.b_index,
+                "type": kind_of(side[index]),
+                **labels[index],
+                "changes": found,
+            }
+        )
+    return entries
+
+
+def all_equal(entries: Sequence[Entry]) -> bool:
+    return all(e["op"] == "equal" for e in entries)
