@@ -27,6 +27,7 @@ LAYER_OF_PREFIX: dict[str, str] = {
     "addon.ports": "shared",
     "addon.wire": "wire",
     "addon.importers": "importers",
+    "addon.exporters": "exporters",
     "addon.store": "store",
     "addon.recorder": "recorder",
     "addon.recorder.hooks": "hooks",  # the mitmproxy addon: the one module that imports it
@@ -40,7 +41,7 @@ LAYER_OF_PREFIX: dict[str, str] = {
 }
 
 # The capture side's core, usable by every project layer.
-_CORE = {"shared", "wire", "importers", "store"}
+_CORE = {"shared", "wire", "importers", "exporters", "store"}
 
 # layer -> the layers it may import (its own layer is always allowed).
 MAY_IMPORT: dict[str, set[str]] = {
@@ -48,6 +49,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "addon": {"shared"},
     "wire": {"shared"},  # nothing of store, recorder or importers
     "importers": {"shared", "wire"},  # nothing of store or recorder
+    "exporters": {"shared", "wire", "importers"},  # pure over Exchanges: nothing of store
     "store": {"shared", "wire", "importers"},  # nothing of recorder
     "recorder": {*_CORE, "hooks"},  # the parent side names the addon's script path
     "hooks": {*_CORE, "recorder", "mitmproxy"},  # only here: mitmproxy
@@ -228,7 +230,11 @@ def test_the_table_encodes_the_rules() -> None:
     assert not any(may("importers", x) for x in ("store", "recorder", "hooks"))
     assert not may("store", "recorder") and not may("store", "hooks")
     assert not may("tui", "commands")
-    addon_layers = {"addon", "shared", "wire", "importers", "store", "recorder", "hooks"}
+    assert not any(may("exporters", x) for x in ("store", "recorder", "hooks"))
+    assert not any(may("diff", x) for x in ("tui", "commands", "recorder", "textual"))
+    addon_layers = {
+        "addon", "shared", "wire", "importers", "exporters", "store", "recorder", "hooks",
+    }  # fmt: skip
     inspector_layers = set(MAY_IMPORT) - addon_layers
     for layer in addon_layers:
         assert not MAY_IMPORT[layer] & (inspector_layers | {"textual"})
