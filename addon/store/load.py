@@ -12,7 +12,7 @@ which of its parts were redacted (they hold fingerprints, not what was sent).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -67,6 +67,18 @@ def load_exchange(reader: Executes, exchange_id: str) -> StoredExchange:
     if not found:
         raise NotStored(exchange_id)
     return found[0]
+
+
+def load_ids(reader: Executes, ids: Sequence[str]) -> list[StoredExchange]:
+    """The exchanges of `ids`, in that order (NotStored naming the first id not stored)."""
+    if not ids:
+        return []
+    listed = ", ".join(f"'{as_uuid(i)}'" for i in ids)
+    found = {e.exchange_id: e for e in _load(reader, f"WHERE e.exchange_id IN ({listed})")}
+    missing = next((i for i in ids if as_uuid(i) not in found), None)
+    if missing is not None:
+        raise NotStored(missing)
+    return [found[as_uuid(i)] for i in ids]
 
 
 def load_exchanges(reader: Executes, after: str | None, limit: int) -> list[StoredExchange]:

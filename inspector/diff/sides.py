@@ -18,12 +18,11 @@ import orjson
 from addon.store.db import StoreError, open_scratch
 from addon.store.importer import import_paths
 from addon.store.load import Executes, websocket_messages
-from addon.store.queries import resolve_exchange, short_id
+from addon.store.queries import resolve_capture, resolve_exchange, short_id
 from addon.store.queries.common import TOKEN_FIELDS, normal_row
 from addon.store.queries.sides import (
     capture_exchanges_sql,
     nth_exchange_sql,
-    resolve_capture_sql,
     sides_sql,
 )
 from addon.store.reader import Reader
@@ -199,25 +198,16 @@ class Sources:
 
     def capture(self, spec: str) -> tuple[str, list[DiffSide]]:
         """The exchanges of the capture `spec` names (an id or prefix, or a recording file),
-        in recorded order, and the capture's id."""
+        in recorded order, and its name: the capture id, or the file (whose exchanges are
+        labelled FILE#N, what `respdeck diff` takes to compare one pair alone)."""
         if Path(spec).expanduser().is_file():
             conn, capture = self.file(Path(spec))
-            store: Executes = conn
-        else:
-            store = self.reader()
-            capture = _resolve_capture(store, spec)
-        ids = [str(r[0]) for r in store.execute(capture_exchanges_sql(capture)).fetchall()]
-        return capture, sides_from_store(store, ids)
-
-
-def _resolve_capture(store: Executes, spec: str) -> str:
-    norm = spec.strip().lower().replace("-", "")
-    if len(norm) < 4 or not re.fullmatch(r"[0-9a-f]+", norm):
-        raise DiffTrouble(f"no capture {spec!r}: give at least 4 hex digits of its id, or a file")
-    rows = store.execute(resolve_capture_sql(spec)).fetchall()
-    if not rows:
-        raise DiffTrouble(f"no capture has an id starting {spec!r}")
-    if len(rows) > 1 and not rows[0][1]:
-        names = ", ".join(str(r[0]) for r in rows[:5])
-        raise DiffTrouble(f"{spec!r} is the start of several capture ids: {names}")
-    return str(rows[0][0])
+            ids = [str(r[0]) for r in conn.execute(capture_exchanges_sql(capture)).fetchall()]
+            return spec, sides_from_store(conn, ids, [f"{spec}#{n}" for n in range(len(ids))])
+        reader = self.reader()
+        try:
+            capture = resolve_capture(reader, spec)
+        except StoreError as exc:
+            raise DiffTrouble(str(exc)) from exc
+        ids = [str(r[0]) for r in reader.execute(capture_exchanges_sql(capture)).fetchall()]
+        return capture, sides_from_store(reader, ids)

@@ -94,6 +94,31 @@ def resolve_exchange(reader: _Runs, text: str) -> str:
     raise AmbiguousId(f"{shown!r} is the start of several exchange ids: {names}{more}")
 
 
+def resolve_capture_sql(text: str) -> str:
+    """Captures whose id starts with `text` (hyphens optional, any case), best first."""
+    norm = _normal(text)
+    key = "replace(lower(capture_id::VARCHAR), '-', '')"
+    return (
+        f"SELECT capture_id::VARCHAR, {key} = {literal(norm)} AS exact FROM captures "
+        f"WHERE starts_with({key}, {literal(norm)}) ORDER BY exact DESC, started_at, 1 "
+        f"LIMIT {CANDIDATES + 1}"
+    )
+
+
+def resolve_capture(reader: _Runs, text: str) -> str:
+    """The one capture `text` names by a unique id prefix; UnknownId or AmbiguousId."""
+    shown = text.strip()
+    if len(_normal(shown)) < MIN_PREFIX or not _HEX.fullmatch(_normal(shown)):
+        raise UnknownId(f"no capture {shown!r}: give at least {MIN_PREFIX} hex digits of its id")
+    rows = reader.execute(resolve_capture_sql(shown)).fetchall()
+    if not rows:
+        raise UnknownId(f"no capture has an id starting {shown!r}")
+    if rows[0][1] or len(rows) == 1:
+        return str(rows[0][0])
+    names = ", ".join(str(r[0]) for r in rows[:CANDIDATES])
+    raise AmbiguousId(f"{shown!r} is the start of several capture ids: {names}")
+
+
 def jump_target(where: str) -> str | None:
     """What a filter `id:PREFIX` or a pasted `resp_...` names (None: an ordinary filter)."""
     found = _JUMP.fullmatch(where)

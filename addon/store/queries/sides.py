@@ -57,16 +57,6 @@ def nth_exchange_sql(capture_id: str, n: int) -> str:
     return f"{capture_exchanges_sql(capture_id)} LIMIT 1 OFFSET {int(n)}"
 
 
-def resolve_capture_sql(text: str) -> str:
-    """Captures whose id starts with `text` (hyphens optional, any case), at most 6."""
-    norm = text.strip().lower().replace("-", "")
-    key = "replace(lower(capture_id::VARCHAR), '-', '')"
-    return (
-        f"SELECT capture_id::VARCHAR, {key} = {literal(norm)} AS exact FROM captures "
-        f"WHERE starts_with({key}, {literal(norm)}) ORDER BY exact DESC, started_at LIMIT 6"
-    )
-
-
 def turn_responses_sql(ids: Sequence[str]) -> str:
     """Every Response object of the exchanges `ids` (a WebSocket session has one per turn),
     with its tokens and cost from the usage view."""
