@@ -138,6 +138,16 @@ def test_captures_pair_their_exchanges(tmp_path: Path) -> None:
     assert doc["only_a"][0]["index"] == 2
     assert doc["totals"]["usage"]["total_tokens"]["delta"] < 0
 
+    # the same two runs as captures of one database, named by id prefixes
+    db = tmp_path / "runs.duckdb"
+    assert respdeck("import", "--db", str(db), str(CODEX), str(other)).returncode == 0
+    captures = sql_rows(db, "SELECT capture_id::VARCHAR AS id, source FROM captures")
+    first = next(c["id"] for c in captures if c["source"].endswith("whole_input_codex.har"))
+    second = next(c["id"] for c in captures if c["source"].endswith("run2.har"))
+    code, in_db = diff_json("--db", str(db), "--capture", first[:8], second[:8])
+    assert code == 1 and in_db["counts"] == doc["counts"]
+    assert in_db["a"]["capture_id"] == first
+
 
 def test_the_terminal_form_is_plain_when_piped() -> None:
     done = respdeck("diff", f"{ROUNDTRIP}#0", f"{ROUNDTRIP}#1")
