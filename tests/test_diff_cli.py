@@ -92,7 +92,9 @@ def test_ids_and_response_ids_of_a_database(tmp_path: Path) -> None:
     db = tmp_path / "store.duckdb"
     done = respdeck("import", "--db", str(db), str(ROUNDTRIP))
     assert done.returncode == 0, done.stderr
-    rows = sql_rows(db, "SELECT exchange_id::VARCHAR AS id, response_id FROM exchanges ORDER BY seq")
+    rows = sql_rows(
+        db, "SELECT exchange_id::VARCHAR AS id, response_id FROM exchanges ORDER BY seq"
+    )
     first, second = rows[0], rows[1]
     by_prefix = diff_json("--db", str(db), first["id"][:8], second["id"][:6])
     by_response = diff_json("--db", str(db), first["response_id"], second["response_id"])
@@ -106,7 +108,10 @@ def test_ids_and_response_ids_of_a_database(tmp_path: Path) -> None:
 def test_threads_turn_by_turn(tmp_path: Path) -> None:
     db = tmp_path / "threads.duckdb"
     assert respdeck("import", "--db", str(db), str(CODEX)).returncode == 0
-    ids = [r["id"] for r in sql_rows(db, "SELECT exchange_id::VARCHAR AS id FROM exchanges ORDER BY seq")]
+    ids = [
+        r["id"]
+        for r in sql_rows(db, "SELECT exchange_id::VARCHAR AS id FROM exchanges ORDER BY seq")
+    ]
     code, doc = diff_json("--db", str(db), "--thread", ids[0][:8], ids[2][:8])
     assert code == 0 and doc["a"]["turns"] == doc["b"]["turns"] == 3 and doc["same"] is True
 
@@ -171,7 +176,9 @@ def test_the_terminal_form_is_plain_when_piped() -> None:
     ],
 )
 def test_trouble_is_one_line_and_exit_2(tmp_path: Path, args: list[str], says: str) -> None:
-    assert respdeck("import", "--db", str(tmp_path / "store.duckdb"), str(ROUNDTRIP)).returncode == 0
+    assert (
+        respdeck("import", "--db", str(tmp_path / "store.duckdb"), str(ROUNDTRIP)).returncode == 0
+    )
     done = respdeck("diff", *(a.replace("{tmp}", str(tmp_path)) for a in args))
     assert done.returncode == 2
     assert says in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
