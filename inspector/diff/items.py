@@ -106,9 +106,10 @@ def diff_items(
     """One entry per aligned step: `{op, a_index, b_index, type, changes}` (plus `name`,
     `role` or `call` where they say which item it is)."""
     strict = ignore.strict
+    a_keys, b_keys = _keys(a_items, strict), _keys(b_items, strict)
     steps = align(
-        _keys(a_items, strict),
-        _keys(b_items, strict),
+        a_keys,
+        b_keys,
         [kind_of(i) for i in a_items],
         [kind_of(i) for i in b_items],
     )
@@ -129,6 +130,10 @@ def diff_items(
                 ignore,
                 section,
             )
+            if not found and a_keys[step.a_index] != b_keys[step.b_index]:
+                found = _answered_call(
+                    a_items, b_items, step.a_index, step.b_index, ignore, section
+                )
         op = "equal" if step.op == "changed" and not found else step.op
         entries.append(
             {
@@ -141,6 +146,46 @@ def diff_items(
             }
         )
     return entries
+
+
+def _call_of(items: Sequence[Any], index: int) -> Any:
+    """The call an output answers (by `call_id`, within its side), or None."""
+    item = items[index]
+    if not isinstance(item, dict) or item.get("type") not in OUTPUT_CALL_TYPES:
+        return None
+    return next(
+        (
+            i
+            for i in items
+            if isinstance(i, dict)
+            and i.get("type") in CALL_OUTPUT_TYPES
+            and i.get("call_id") == item.get("call_id")
+        ),
+        None,
+    )
+
+
+def _answered_call(
+    a_items: Sequence[Any],
+    b_items: Sequence[Any],
+    a_index: int,
+    b_index: int,
+    ignore: Ignore,
+    section: str,
+) -> list[Change]:
+    """The one change of an output that says the same to another call: which call it answers
+    (`call`, each side's call as the model saw it)."""
+    if ignore.ignores("call", section):
+        return []
+    a_call, b_call = _call_of(a_items, a_index), _call_of(b_items, b_index)
+    return [
+        {
+            "path": "call",
+            "op": "changed",
+            "a": None if a_call is None else comparable(a_call, ignore.strict),
+            "b": None if b_call is None else comparable(b_call, ignore.strict),
+        }
+    ]
 
 
 def all_equal(entries: Sequence[Entry]) -> bool:
