@@ -747,3 +747,25 @@ def test_diff_captures_counts() -> None:
     }
     assert [o["label"] for o in doc["only_a"]] == ["a2"]
     assert doc["same"] is False
+
+
+def test_pair_sides_by_meaning_new_ids_and_cache_key() -> None:
+    """Another run resends the same conversations with other item ids, call ids and prompt
+    cache keys: each request still pairs with its counterpart, not with the first of its
+    model (which a pairing by the raw bodies would pick, every input differing)."""
+
+    def run(tag: str, order: list[int]) -> list[DiffSide]:
+        sides = []
+        for n in order:
+            items = [
+                user(f"task {n}", f"msg_{tag}{n}"),
+                call(f"call_{tag}{n}", "Paris", f"fc_{tag}"),
+            ]
+            items.append(output(f"call_{tag}{n}", "sunny"))
+            body = {"model": "gpt-5", "input": items, "prompt_cache_key": f"pck-{tag}"}
+            sides.append(side(body, label=f"{tag}{n}"))
+        return sides
+
+    a, b = run("a", [0, 1, 2]), run("b", [2, 0, 1])
+    assert pair_sides(a, b) == [(2, 0), (0, 1), (1, 2)]
+    assert diff_captures(a, b)["counts"]["same"] == 3

@@ -1,7 +1,8 @@
 """Two captures diffed (`respdeck diff --capture`): two runs of a test suite or an agent.
 
 Exchanges pair up by request, as replay matches an incoming request to a recording
-(`inspector.replay.match`): the same request first, then the most similar one of the same
+(`inspector.replay.match`), read by meaning as the exchange diff reads them (item ids, call
+ids and volatile parameters left out): the same request first, then the most similar one of the same
 method and path (input, then model, then the other fields agreeing), each used once, earlier
 ones first. Each pair gets its exchange diff; the exchanges left over are listed, and totals
 of tokens, cost and time cover both runs whole.
@@ -16,26 +17,44 @@ from dataclasses import replace
 from typing import Any
 
 from addon.wire.canonical import canonical_json
+from addon.wire.content_key import content_key
 from inspector.replay.match import RequestKey, request_key, similarity
 
 from .document import diff_exchanges
+from .items import as_items
 from .outcome import delta
+from .request import STATE_IDS, VOLATILE_PARAMS
 from .side import TIMING_FIELDS, USAGE_FIELDS, DiffSide
 
 
+def _digest(value: Any) -> str:
+    return hashlib.blake2b(canonical_json(value), digest_size=12).hexdigest()
+
+
 def key_of(side: DiffSide) -> RequestKey:
-    """The replay matcher's key of a side's request, its field values as digests: equal when
-    the values are, so `similarity` scores the same, without re-serialising an input of a
-    thousand items once per comparison."""
+    """The replay matcher's key of a side's request, by meaning: field values as digests (so
+    `similarity` scores without re-serialising an input of a thousand items per comparison),
+    the input by its items' content keys (another run resends the same conversation with
+    other item and call ids), volatile parameters left out and state ids reduced to whether
+    there is one, as the exchange diff reads them; the body is the digests' canonical JSON, so
+    "the same request" means the same once that is left out."""
     if side.turn_requests:  # a WebSocket session: keyed by its first create
         key = request_key("WS", side.path, canonical_json(side.turn_requests[0]))
     else:
         key = request_key(side.method, side.path, side.request_body)
-    digests = {
-        k: hashlib.blake2b(canonical_json(v), digest_size=12).hexdigest()
-        for k, v in key.fields.items()
-    }
-    return replace(key, fields=digests)
+    if not key.fields:
+        return key
+    digests = {}
+    for name, value in key.fields.items():
+        if name in VOLATILE_PARAMS:
+            continue
+        if name in STATE_IDS:
+            digests[name] = "(an id)" if value is not None else _digest(None)
+        elif name == "input":
+            digests[name] = _digest([content_key(item) for item in as_items(value)])
+        else:
+            digests[name] = _digest(value)
+    return replace(key, fields=digests, body=canonical_json(digests))
 
 
 def pair_sides(a: Sequence[DiffSide], b: Sequence[DiffSide]) -> list[tuple[int | None, int | None]]:
@@ -51,25 +70,43 @@ def pair_sides(a: Sequence[DiffSide], b: Sequence[DiffSide]) -> list[tuple[int |
             partner[j] = queue.popleft()
     used = set(partner.values())
     route: dict[tuple[str, str], list[int]] = defaultdict(list)
+    same_input: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for i, k in enumerate(a_keys):
         if i not in used:
             route[(k.method, k.path)].append(i)
+            if "input" in k.fields:
+                same_input[(k.method, k.path, k.fields["input"])].append(i)
     for j, k in enumerate(b_keys):
         if j in partner:
             continue
-        best: tuple[tuple[int, ...], int] | None = None
-        for i in route.get((k.method, k.path), ()):
-            if i in used:
-                continue
-            score = similarity(a_keys[i], k)
-            if score is not None and (best is None or score > best[0]):
-                best = (score, i)
+        # An equal input outranks anything else `similarity` weighs: when an unused a has b's
+        # input, the best is among those (the same pick, without scoring every a of the route).
+        best = None
+        if "input" in k.fields:
+            best = _best(a_keys, same_input.get((k.method, k.path, k.fields["input"]), ()), k, used)
+        if best is None:
+            best = _best(a_keys, route.get((k.method, k.path), ()), k, used)
         if best is not None:
-            partner[j] = best[1]
-            used.add(best[1])
+            partner[j] = best
+            used.add(best)
     pairs: list[tuple[int | None, int | None]] = [(partner.get(j), j) for j in range(len(b))]
     pairs.extend((i, None) for i in range(len(a)) if i not in used)
     return pairs
+
+
+def _best(
+    a_keys: Sequence[RequestKey], candidates: Sequence[int], key: RequestKey, used: set[int]
+) -> int | None:
+    """The unused candidate most similar to `key` (the earliest of equals), None if none may
+    match."""
+    best: tuple[tuple[int, ...], int] | None = None
+    for i in candidates:
+        if i in used:
+            continue
+        score = similarity(a_keys[i], key)
+        if score is not None and (best is None or score > best[0]):
+            best = (score, i)
+    return None if best is None else best[1]
 
 
 def _sum(sides: Sequence[DiffSide], part: str, name: str) -> float | int | None:
