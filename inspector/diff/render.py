@@ -1,17 +1,22 @@
 """A diff document rendered for people: the TUI's diff screen and `respdeck diff` without
-`--json` print these (rich renderables: colour on a terminal, plain text otherwise).
+`--json` print these (rich renderables).
 
-Pure functions over the documented keys only, so rendering does not depend on how the diff
-was computed: equal runs fold into one line, word diffs are highlighted.
+Pure functions over the documented keys only (README, "The diff document"), so rendering does
+not depend on how the diff was computed: equal runs fold into one line, word diffs are
+highlighted. Where the output has no colour (a pipe, the text export, NO_COLOR) the word
+diffs carry git's plain markers, `[-deleted-]` and `{+inserted+}`, since a style alone would
+vanish: the sections are `ForConsole` renderables, built for the console that prints them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
@@ -20,6 +25,7 @@ Doc = Mapping[str, Any]
 ADDED = "bold green"
 REMOVED = "bold red strike"
 CHANGED = "yellow"
+MORE, LESS = "red", "green"  # a number that grew (tokens, cost, time), one that shrank
 SECTIONS = ("request", "input", "output", "outcome")
 TITLES = {
     "request": "Request",
@@ -29,12 +35,31 @@ TITLES = {
 }
 OP_MARK = {"equal": " ", "changed": "~", "added": "+", "removed": "-"}
 OP_STYLE = {"equal": "dim", "changed": CHANGED, "added": ADDED, "removed": REMOVED}
+# git's --word-diff=plain markers, for output without colour
+PLAIN_MARKS = {"delete": ("[-", "-]"), "insert": ("{+", "+}")}
+
+
+def is_plain(console: Console) -> bool:
+    """Whether `console` shows no colour: styles alone would not show what changed."""
+    return bool(console.no_color or console.color_system is None)
+
+
+class ForConsole:
+    """A renderable built when it is printed, plain (with markers) or styled as the console
+    it goes to is: `respdeck diff` piped, the text export and the TUI share one rendering."""
+
+    def __init__(self, build: Callable[[bool], RenderableType]) -> None:
+        self.build = build
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.build(is_plain(console))
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.build(is_plain(console)))
 
 
 def _get(doc: Doc, dotted: str) -> Any:
-    """`request.model` as a flat key or a nested one (both shapes are accepted)."""
-    if dotted in doc:
-        return doc[dotted]
+    """`request.model` from the nested document (None when a part is missing)."""
     value: Any = doc
     for part in dotted.split("."):
         if not isinstance(value, Mapping) or part not in value:
@@ -54,10 +79,11 @@ def a_b(label: str, pair: Any) -> Text:
     pair = pair if isinstance(pair, Mapping) else {}
     a, b = pair.get("a"), pair.get("b")
     op = pair.get("op")
+    indent = label[: len(label) - len(label.lstrip())]
     if op == "added":
-        return Text(f"+ {label.strip()}: ", style=ADDED).append(_short(b))
+        return Text(f"{indent}+ {label.strip()}: ", style=ADDED).append(_short(b))
     if op == "removed":
-        return Text(f"- {label.strip()}: ", style=REMOVED).append(_short(a))
+        return Text(f"{indent}- {label.strip()}: ", style=REMOVED).append(_short(a))
     line = Text(f"{label}: ", style="bold")
     if a == b:
         line.append(_short(a))
@@ -66,53 +92,49 @@ def a_b(label: str, pair: Any) -> Text:
     return line
 
 
-def word_diff(label: str, part: Any) -> RenderableType:
+def word_diff(label: str, part: Any, plain: bool = False) -> RenderableType:
     """A `{same, diff}` entry: one line when same; else the diff with its words highlighted."""
     part = part if isinstance(part, Mapping) else {}
     if part.get("same", True):
         return Text(f"{label}: same", style="dim")
-    return Group(Text(f"{label}:", style="bold"), diff_text(part.get("diff")))
+    return Group(Text(f"{label}:", style="bold"), diff_text(part.get("diff"), plain))
 
 
-def diff_text(diff: Any) -> Text:
-    """A word diff as text. Accepted forms: a list of `[op, text]` pairs or of `{op, text}`
-    (op `equal`/`insert`/`delete`/`replace`, or `=`/`+`/`-`), or unified-diff lines."""
+def diff_text(diff: Any, plain: bool = False) -> Text:
+    """A word diff (`[op, text]` pieces, op `equal`, `delete` or `insert`) as one text:
+    deleted words red and struck, inserted green, or with `plain` between git's markers;
+    long equal runs keep only the words next to a change."""
+    pieces = [p for p in diff or [] if isinstance(p, list | tuple) and len(p) == 2]
     out = Text()
-    if isinstance(diff, str):
-        for line in diff.splitlines():
-            style = ADDED if line.startswith("+") else REMOVED if line.startswith("-") else ""
-            out.append(line + "\n", style=style)
-        return out
-    for piece in diff or []:
-        if isinstance(piece, Mapping):
-            op, words = piece.get("op", "equal"), piece.get("text", "")
-            if "a" in piece or "b" in piece:
-                op, words = "replace", (piece.get("a") or "", piece.get("b") or "")
-        elif isinstance(piece, Sequence) and len(piece) >= 2:
-            op, words = piece[0], piece[1] if len(piece) == 2 else tuple(piece[1:3])
+    for n, (op, words) in enumerate(pieces):
+        words = str(words)
+        if op == "equal":
+            out.append(fold_words(words, head=n > 0, tail=n < len(pieces) - 1))
+        elif plain and op in PLAIN_MARKS:
+            start, end = PLAIN_MARKS[op]
+            out.append(f"{start}{words}{end}")
         else:
-            out.append(str(piece))
-            continue
-        if op in ("replace", "~") and isinstance(words, tuple | list):
-            out.append(str(words[0]), style=REMOVED).append(str(words[1]), style=ADDED)
-        elif op in ("insert", "added", "+"):
-            out.append(str(words), style=ADDED)
-        elif op in ("delete", "removed", "-"):
-            out.append(str(words), style=REMOVED)
-        else:
-            out.append(_fold_words(str(words)))
+            out.append(words, style=REMOVED if op == "delete" else ADDED)
     return out
 
 
-def _fold_words(text: str, keep: int = 6) -> str:
-    """A long equal run keeps a few words at each end."""
-    words = text.split(" ")
-    if len(words) <= 2 * keep + 1:
+_WORD = re.compile(r"\S+\s*")
+
+
+def fold_words(text: str, head: bool = True, tail: bool = True, keep: int = 6) -> str:
+    """An equal run, long ones folded: the `keep` words after a change before it (`head`) and
+    before one after it (`tail`) stay, the rest is counted."""
+    words = _WORD.findall(text)
+    shown = keep * (head + tail)
+    if len(words) <= shown + 2:
         return text
-    return " ".join(words[:keep]) + f" …({len(words) - 2 * keep} words)… " + " ".join(words[-keep:])
+    lead = text[: len(text) - len(text.lstrip())]
+    first = lead + "".join(words[:keep]) if head else ""
+    last = "".join(words[-keep:]) if tail else ""
+    return f"{first}…({len(words) - shown} words)…" + (f" {last}" if tail else "")
 
 
-def aligned(entries: Any) -> list[Text]:
+def aligned(entries: Any, plain: bool = False) -> list[Text]:
     """An aligned item list: changes shown, each run of equal items folded into one line."""
     lines: list[Text] = []
     run = 0
@@ -129,47 +151,48 @@ def aligned(entries: Any) -> list[Text]:
             run += 1
             continue
         fold()
-        where = f"a[{_idx(entry.get('a_index'))}] b[{_idx(entry.get('b_index'))}]"
-        named = " ".join(
-            str(entry[k]) for k in ("role", "name") if isinstance(entry.get(k), str)
-        ) or (f"→ {entry['call']}" if isinstance(entry.get("call"), str) else "")
-        what = f"{entry.get('type') or 'item'}" + (f" ({named})" if named else "")
-        line = Text(f"{OP_MARK.get(op, '?')} {what} {where}")
+        line = Text(f"{OP_MARK.get(op, '?')} {item_name(entry)} {where(entry)}")
         line.stylize(OP_STYLE.get(op, ""))
         lines.append(line)
-        lines.extend(_changes(entry.get("changes")))
+        lines.extend(changes_lines(entry.get("changes"), plain))
     fold()
     return lines or [Text("(no items)", style="dim")]
+
+
+def item_name(entry: Mapping[str, Any]) -> str:
+    """`message (user)`, `function_call (get_weather)`, `function_call_output (→ get_weather)`."""
+    named = " ".join(str(entry[k]) for k in ("role", "name") if isinstance(entry.get(k), str))
+    if not named and isinstance(entry.get("call"), str):
+        named = f"→ {entry['call']}"
+    return f"{entry.get('type') or 'item'}" + (f" ({named})" if named else "")
+
+
+def where(entry: Mapping[str, Any]) -> str:
+    return f"a[{_idx(entry.get('a_index'))}] b[{_idx(entry.get('b_index'))}]"
 
 
 def _idx(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def _changes(changes: Any) -> list[Text]:
-    """An entry's `changes`: a list of `{path, a, b}` or of strings, or a mapping path → value."""
-    if not changes:
-        return []
-    if isinstance(changes, Mapping):
-        changes = [
-            {"path": k, **(v if isinstance(v, Mapping) else {"b": v})} for k, v in changes.items()
-        ]
+def changes_lines(changes: Any, plain: bool = False, indent: str = "    ") -> list[Text]:
+    """`{path, op, a?, b?, diff?}` changes, one line each: a word diff where there is one."""
     out = []
-    for change in changes if isinstance(changes, list) else [changes]:
-        if isinstance(change, Mapping) and change.get("diff"):
-            line = Text(f"    {change.get('path', '')}: ")
-            out.append(line.append_text(diff_text(change["diff"])))
-        elif isinstance(change, Mapping):
-            out.append(a_b(f"    {change.get('path', '')}", change))
+    for change in changes if isinstance(changes, list) else []:
+        if not isinstance(change, Mapping):
+            continue
+        if change.get("diff"):
+            line = Text(f"{indent}{change.get('path', '')}: ", style="bold")
+            out.append(line.append_text(diff_text(change["diff"], plain)))
         else:
-            out.append(Text(f"    {_short(change, 120)}"))
+            out.append(a_b(f"{indent}{change.get('path', '')}", change))
     return out
 
 
-def request_section(doc: Doc) -> RenderableType:
+def request_section(doc: Doc, plain: bool = False) -> RenderableType:
     parts: list[RenderableType] = [
         a_b("model", _get(doc, "request.model")),
-        word_diff("instructions", _get(doc, "request.instructions")),
+        word_diff("instructions", _get(doc, "request.instructions"), plain),
     ]
     tools = _get(doc, "request.tools") or []
     changed_tools = [t for t in tools if t.get("op") != "equal"]
@@ -184,58 +207,75 @@ def request_section(doc: Doc) -> RenderableType:
         parts.append(
             Text(f"{OP_MARK.get(op, '?')} tool {tool.get('name')}", style=OP_STYLE.get(op, ""))
         )
-        parts.extend(_changes(tool.get("changes")))
+        parts.extend(changes_lines(tool.get("changes"), plain))
     params = _get(doc, "request.params") or []
     parts.append(Text(f"parameters: {len(params)} differ", style="bold" if params else "dim"))
-    parts.extend(a_b(f"  {p.get('path')}", p) for p in params)
+    parts.extend(changes_lines(params, plain, indent=""))
     return Group(*parts)
 
 
-def input_section(doc: Doc) -> RenderableType:
-    return Group(*aligned(_get(doc, "request.input_items")))
+def input_section(doc: Doc, plain: bool = False) -> RenderableType:
+    return Group(*aligned(_get(doc, "request.input_items"), plain))
 
 
-def output_section(doc: Doc) -> RenderableType:
+def _differ(pair: Any) -> bool:
+    """Whether an `{a, b, same}` pair differs (`same` says so when it is there)."""
+    pair = pair if isinstance(pair, Mapping) else {}
+    return not pair["same"] if "same" in pair else pair.get("a") != pair.get("b")
+
+
+def output_section(doc: Doc, plain: bool = False) -> RenderableType:
     parts: list[RenderableType] = []
     http = _get(doc, "response.http_status") or {}
-    if http.get("a") != http.get("b"):
+    if _differ(http) or (http.get("a") or 0) >= 400:  # an error status, even on both
         parts.append(a_b("HTTP status", http))
     parts.append(a_b("status", _get(doc, "response.status")))
     reason = _get(doc, "response.incomplete_reason") or {}
-    if reason.get("a") != reason.get("b") or reason.get("a") is not None:
+    if _differ(reason) or reason.get("a") is not None:
         parts.append(a_b("incomplete", reason))
     error = _get(doc, "response.error") or {}
-    if error.get("changes") or error.get("a"):
+    if error.get("changes"):
         parts.append(Text("error:", style="bold"))
-        parts.extend(_changes(error.get("changes")) or [Text(f"    {_short(error.get('a'), 120)}")])
-    parts.append(word_diff("output_text", _get(doc, "response.output_text")))
-    parts.extend(aligned(_get(doc, "response.output_items")))
+        parts.extend(changes_lines(error["changes"], plain))
+    elif error.get("a"):
+        parts.append(Text(f"error (both): {_short(error['a'], 120)}"))
+    parts.append(word_diff("output_text", _get(doc, "response.output_text"), plain))
+    parts.extend(aligned(_get(doc, "response.output_items"), plain))
     return Group(*parts)
 
 
-def outcome_section(doc: Doc) -> RenderableType:
-    """Usage and timing, a, b and delta each (the numbers, right-aligned)."""
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    for name, justify in (("", "left"), ("a", "right"), ("b", "right"), ("delta", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+def _numbers(doc: Doc) -> list[tuple[str, Mapping[str, Any]]]:
+    """The outcome's `{a, b, delta}` rows: usage, timing, and the event types whose count
+    changed."""
+    rows = []
     for group in ("usage", "timing", "events"):
         for name, value in (_get(doc, group) or {}).items():
-            if group == "events" and not (value or {}).get("delta"):
-                continue  # only the event types whose count changed
             value = value if isinstance(value, Mapping) else {}
-            delta = value.get("delta")
-            style = "" if not delta else (ADDED if delta < 0 else REMOVED)
-            table.add_row(
-                name,
-                _num(value.get("a")),
-                _num(value.get("b")),
-                Text(_num(delta, True), style=style),
-            )
+            if group != "events" or value.get("delta") or value.get("a") != value.get("b"):
+                rows.append((str(name), value))
+    return rows
+
+
+def outcome_section(doc: Doc, plain: bool = False) -> RenderableType:
+    """Usage, timing and event counts, a, b and delta each (right-aligned), and the finding
+    codes one side has that the other has not."""
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    table.add_column("")
+    for name in ("a", "b", "delta"):
+        table.add_column(name, justify="right")
+    for name, value in _numbers(doc):
+        delta = value.get("delta")
+        style = "" if not delta else (MORE if delta > 0 else LESS)
+        table.add_row(
+            name, _num(value.get("a")), _num(value.get("b")), Text(_num(delta, True), style=style)
+        )
     findings = _get(doc, "findings") or {}
     lines: list[RenderableType] = [table]
     for key, mark, style in (("added", "+", ADDED), ("removed", "-", REMOVED)):
         if findings.get(key):
             lines.append(Text(f"{mark} findings: {', '.join(findings[key])}", style=style))
+    if not (findings.get("added") or findings.get("removed")) and findings.get("a"):
+        lines.append(Text(f"findings (both): {', '.join(findings['a'])}", style="dim"))
     return Group(*lines)
 
 
@@ -246,21 +286,22 @@ def _num(value: Any, signed: bool = False) -> str:
         text = f"{value:+.6f}" if signed else f"{value:.6f}"
         return text.rstrip("0")
     number = int(value) if isinstance(value, float) else value
-    return (
-        f"{number:+,}"
-        if signed and isinstance(number, int)
-        else f"{number:,}"
-        if isinstance(number, int)
-        else str(number)
-    )
+    if not isinstance(number, int):
+        return str(number)
+    return f"{number:+,}" if signed else f"{number:,}"
 
 
-RENDER = {
+RENDER: dict[str, Callable[[Doc, bool], RenderableType]] = {
     "request": request_section,
     "input": input_section,
     "output": output_section,
     "outcome": outcome_section,
 }
+
+
+def section_renderable(section: str, doc: Doc) -> ForConsole:
+    """One section, plain or styled as the console that prints it is."""
+    return ForConsole(lambda plain: RENDER[section](doc, plain))
 
 
 def summary(doc: Doc, a_label: str, b_label: str) -> str:
@@ -272,31 +313,30 @@ def summary(doc: Doc, a_label: str, b_label: str) -> str:
 def differs(doc: Doc, section: str) -> bool:
     """Whether a section has anything to show beyond equal parts (equal sections start folded)."""
     if section == "request":
-        model = _get(doc, "request.model") or {}
-        instr = _get(doc, "request.instructions") or {}
-        tools = _get(doc, "request.tools") or []
         return bool(
-            model.get("a") != model.get("b")
-            or not instr.get("same", True)
-            or any(t.get("op") != "equal" for t in tools)
+            _differ(_get(doc, "request.model"))
+            or not (_get(doc, "request.instructions") or {}).get("same", True)
+            or any(t.get("op") != "equal" for t in _get(doc, "request.tools") or [])
             or _get(doc, "request.params")
         )
     if section == "input":
         return any(e.get("op") != "equal" for e in _get(doc, "request.input_items") or [])
     if section == "output":
-        status = _get(doc, "response.status") or {}
-        http = _get(doc, "response.http_status") or {}
-        error = _get(doc, "response.error") or {}
-        text = _get(doc, "response.output_text") or {}
-        items = _get(doc, "response.output_items") or []
         return bool(
-            status.get("a") != status.get("b")
-            or http.get("a") != http.get("b")
-            or error.get("changes")
-            or not text.get("same", True)
-            or any(e.get("op") != "equal" for e in items)
+            any(_differ(_get(doc, f"response.{k}")) for k in PAIRS)
+            or (_get(doc, "response.error") or {}).get("changes")
+            or not (_get(doc, "response.output_text") or {}).get("same", True)
+            or any(e.get("op") != "equal" for e in _get(doc, "response.output_items") or [])
         )
-    return True  # the outcome's numbers always differ somewhere worth seeing
+    findings = _get(doc, "findings") or {}
+    return bool(
+        any(value.get("delta") or value.get("a") != value.get("b") for _, value in _numbers(doc))
+        or findings.get("added")
+        or findings.get("removed")
+    )
+
+
+PAIRS = ("http_status", "status", "incomplete_reason")
 
 
 def exchange_renderables(doc: Doc, a_label: str, b_label: str) -> list[RenderableType]:
@@ -304,7 +344,7 @@ def exchange_renderables(doc: Doc, a_label: str, b_label: str) -> list[Renderabl
     out: list[RenderableType] = [Text(summary(doc, a_label, b_label), style="bold")]
     for section in SECTIONS:
         out.append(Rule(TITLES[section], align="left"))
-        out.append(RENDER[section](doc))
+        out.append(section_renderable(section, doc))
     return out
 
 
