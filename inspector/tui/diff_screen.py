@@ -1,10 +1,12 @@
-"""Two exchanges side by side by meaning: request, input items, output and outcome sections,
-each collapsible (sections with no difference start collapsed). `e`/`x` export the diff."""
+"""Two exchanges (or two turns of a thread) side by side by meaning: request, input items,
+output and outcome sections, each collapsible (sections with no difference start collapsed).
+`e`/`x` export the diff document as JSON or as the text `respdeck diff` prints."""
 
 from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,28 +20,51 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Collapsible, Footer, Input, Static
 
 from addon.store.db import StoreError
+from addon.store.load import Executes
 from addon.store.queries import short_id
 from addon.store.reader import Reader, error_text
-from inspector.diff.render import RENDER, SECTIONS, TITLES, differs, summary
+from inspector.diff import DiffTrouble, diff_exchanges, side_from_store
+from inspector.diff.render import (
+    SECTIONS,
+    TITLES,
+    differs,
+    exchange_renderables,
+    section_renderable,
+    summary,
+)
+from inspector.diff.threads import thread_turns
 
 from .messages import DiffLoaded
 
+# What a diff screen runs in its worker: the document, from a cursor of the store.
+Compute = Callable[[Executes], dict[str, Any]]
 
-def compute_diff(store: Reader, a_id: str, b_id: str) -> dict[str, Any]:
-    """Both sides read from the store and compared (run in a worker thread)."""
-    from inspector.diff import diff_exchanges, side_from_store
 
-    return dict(diff_exchanges(side_from_store(store, a_id), side_from_store(store, b_id)))
+def compute_diff(store: Executes, a_id: str, b_id: str) -> dict[str, Any]:
+    """Two exchanges of the store compared."""
+    a = side_from_store(store, a_id, short_id(a_id))
+    b = side_from_store(store, b_id, short_id(b_id))
+    return diff_exchanges(a, b)
+
+
+def compute_turn_diff(store: Executes, exchange_id: str, turn: int) -> dict[str, Any]:
+    """Turn `turn` (0-based) of the thread holding an exchange against the turn before it:
+    each side is that turn's own request and response, so two turns of one WebSocket session
+    compare as two requests."""
+    _, turns, _ = thread_turns(store, exchange_id)
+    if not 0 < turn < len(turns):
+        raise DiffTrouble(f"the thread has {len(turns)} turns: no turn {turn + 1} after another")
+    return diff_exchanges(turns[turn - 1], turns[turn])
 
 
 def diff_text(doc: dict[str, Any], a_label: str, b_label: str, width: int = 100) -> str:
-    """The diff as plain text: the screen's sections, every one expanded."""
-    console = Console(width=width, record=True, color_system=None, file=io.StringIO())
-    console.print(summary(doc, a_label, b_label))
-    for section in SECTIONS:
-        console.rule(TITLES[section], align="left")
-        console.print(RENDER[section](doc))
-    return console.export_text()
+    """The diff as plain text, every section expanded, word diffs with git's plain markers
+    (`[-deleted-]`, `{+inserted+}`): what `respdeck diff` prints into a pipe."""
+    console = Console(width=width, color_system=None, highlight=False, file=io.StringIO())
+    with console.capture() as captured:
+        for renderable in exchange_renderables(doc, a_label, b_label):
+            console.print(renderable)
+    return captured.get()
 
 
 def write_diff(doc: dict[str, Any], kind: str, path: Path, a_label: str, b_label: str) -> Path:
@@ -62,24 +87,40 @@ class DiffScreen(Screen[None]):
         Binding("minus", "fold(True)", "Collapse all"),
     ]
 
-    def __init__(self, store: Reader, a_id: str, b_id: str, what: str = "") -> None:
+    def __init__(
+        self, store: Reader, compute: Compute, labels: tuple[str, str], what: str = ""
+    ) -> None:
         super().__init__()
         self.store = store
-        self.a_id, self.b_id = a_id, b_id
+        self.compute = compute
+        self.labels = labels
         self.what = what or "exchange diff"
         self.doc: dict[str, Any] | None = None
+        self.error = ""
 
-    @property
-    def labels(self) -> tuple[str, str]:
-        return short_id(self.a_id), short_id(self.b_id)
+    @classmethod
+    def of_exchanges(cls, store: Reader, a_id: str, b_id: str) -> DiffScreen:
+        return cls(
+            store, lambda cur: compute_diff(cur, a_id, b_id), (short_id(a_id), short_id(b_id))
+        )
+
+    @classmethod
+    def of_turn(cls, store: Reader, exchange_id: str, turn: int) -> DiffScreen:
+        """Turn `turn` (0-based) against the one before it, in the thread of an exchange."""
+        return cls(
+            store,
+            lambda cur: compute_turn_diff(cur, exchange_id, turn),
+            (f"turn {turn}", f"turn {turn + 1}"),
+            f"turn {turn + 1} against turn {turn}",
+        )
 
     def compose(self) -> ComposeResult:
         a, b = self.labels
-        yield Static(f"respdeck · {self.what} · a {a} → b {b}", classes="title-bar")
-        yield Static("Comparing…", id="diff-title")
+        yield Static(f"respdeck · {self.what} · a {a} → b {b}", classes="title-bar", markup=False)
+        yield Static("Comparing…", id="diff-title", markup=False)
         with VerticalScroll(id="diff-scroll"):
             for section in SECTIONS:
-                with Collapsible(title=TITLES[section], id=f"diff-{section}", collapsed=False):
+                with Collapsible(title=TITLES[section], id=f"diff-{section}", collapsed=True):
                     yield Static("", id=f"diff-{section}-body")
         yield Footer()
 
@@ -90,19 +131,20 @@ class DiffScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="diff")
     def load(self) -> None:
         try:
-            doc = compute_diff(self.store, self.a_id, self.b_id)
+            with self.store.cursor("aux") as cur:
+                doc = self.compute(cur)
         except (duckdb.Error, StoreError) as exc:
             self.post_message(DiffLoaded(None, error_text(exc)))
             return
-        except (ImportError, LookupError, ValueError) as exc:  # no diff core, an unknown id
-            self.post_message(DiffLoaded(None, f"{type(exc).__name__}: {exc}"))
+        except DiffTrouble as exc:  # an exchange gone, a turn not in its thread
+            self.post_message(DiffLoaded(None, str(exc)))
             return
         self.post_message(DiffLoaded(doc))
 
     def on_diff_loaded(self, message: DiffLoaded) -> None:
-        title = self.query_one("#diff-title", Static)
         if message.doc is None:
-            title.update(f"✗ {message.error}")
+            self.error = message.error
+            self.query_one("#diff-title", Static).update(f"✗ {message.error}")
             return
         self.show(dict(message.doc))
 
@@ -111,7 +153,7 @@ class DiffScreen(Screen[None]):
         self.doc = doc
         self.query_one("#diff-title", Static).update(summary(doc, *self.labels))
         for section in SECTIONS:
-            self.query_one(f"#diff-{section}-body", Static).update(RENDER[section](doc))
+            self.query_one(f"#diff-{section}-body", Static).update(section_renderable(section, doc))
             self.query_one(f"#diff-{section}", Collapsible).collapsed = not differs(doc, section)
 
     def action_fold(self, collapsed: bool) -> None:
@@ -136,7 +178,8 @@ class DiffExportScreen(ModalScreen[Path | None]):
         self.a_label, self.b_label = a_label, b_label
 
     def compose(self) -> ComposeResult:
-        name = f"diff-{self.a_label}-{self.b_label}.{'json' if self.kind == 'json' else 'txt'}"
+        labels = "-".join(label.replace(" ", "") for label in (self.a_label, self.b_label))
+        name = f"diff-{labels}.{'json' if self.kind == 'json' else 'txt'}"
         with Vertical(id="export-box"):
             yield Static(f"Export the diff as {'JSON' if self.kind == 'json' else 'text'} to:")
             yield Input(value=name, id="export-path")

@@ -444,7 +444,9 @@ class MainScreen(Screen[None]):
             return
         from .diff_screen import DiffScreen
 
-        self.app.push_screen(DiffScreen(self.store, self.marked, str(selected["exchange_id"])))
+        self.app.push_screen(
+            DiffScreen.of_exchanges(self.store, self.marked, str(selected["exchange_id"]))
+        )
 
     def action_usage(self) -> None:
         from .usage_screen import UsageScreen

@@ -139,11 +139,7 @@ class ThreadScreen(Screen[None]):
             return
         from .diff_screen import DiffScreen
 
-        prev, turn = self.turns[index - 1], self.turns[index]
-        what = f"turn {index + 1} against turn {index}"
-        self.app.push_screen(
-            DiffScreen(self.store, str(prev["exchange_id"]), str(turn["exchange_id"]), what)
-        )
+        self.app.push_screen(DiffScreen.of_turn(self.store, self.exchange_id, index))
 
     def _show_turn(self, index: int) -> None:
         if not 0 <= index < len(self.turns):
