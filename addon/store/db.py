@@ -56,27 +56,24 @@ def open_for_write(path: Path) -> duckdb.DuckDBPyConnection:
         if isinstance(exc, OSError):
             raise StoreError(f"{path}: {exc.strerror or exc}") from exc
         raise _one_line(path, exc) from exc
-    try:
-        migrate(conn)
-        user_prices = os.environ.get("RESPDECK_PRICES")
-        load_prices(conn, Path(user_prices) if user_prices else None)
-    except (SchemaError, PriceFileError) as exc:
-        conn.close()
-        raise StoreError(f"{path}: {exc}" if isinstance(exc, SchemaError) else str(exc)) from exc
-    return conn
+    return _prepared(conn, f"{path}: ")
 
 
 def open_scratch() -> duckdb.DuckDBPyConnection:
     """A store in memory, migrated and priced like a file: for reading a recording file with
     the store's SQL (a diff of two cassettes) without importing it anywhere."""
-    conn = duckdb.connect(":memory:")
+    return _prepared(duckdb.connect(":memory:"), "")
+
+
+def _prepared(conn: duckdb.DuckDBPyConnection, where: str) -> duckdb.DuckDBPyConnection:
+    """`conn` migrated to the latest schema, with the prices loaded (closed on failure)."""
     try:
         migrate(conn)
         user_prices = os.environ.get("RESPDECK_PRICES")
         load_prices(conn, Path(user_prices) if user_prices else None)
     except (SchemaError, PriceFileError) as exc:
         conn.close()
-        raise StoreError(str(exc)) from exc
+        raise StoreError(f"{where}{exc}" if isinstance(exc, SchemaError) else str(exc)) from exc
     return conn
 
 

@@ -22,9 +22,9 @@ from inspector.replay.match import RequestKey, request_key, similarity
 
 from .document import diff_exchanges
 from .items import as_items
-from .outcome import delta
-from .request import STATE_IDS, VOLATILE_PARAMS
-from .side import TIMING_FIELDS, USAGE_FIELDS, DiffSide
+from .outcome import totals
+from .request import without_volatile
+from .side import DiffSide
 
 
 def _digest(value: Any) -> str:
@@ -44,16 +44,10 @@ def key_of(side: DiffSide) -> RequestKey:
         key = request_key(side.method, side.path, side.request_body)
     if not key.fields:
         return key
-    digests = {}
-    for name, value in key.fields.items():
-        if name in VOLATILE_PARAMS:
-            continue
-        if name in STATE_IDS:
-            digests[name] = "(an id)" if value is not None else _digest(None)
-        elif name == "input":
-            digests[name] = _digest([content_key(item) for item in as_items(value)])
-        else:
-            digests[name] = _digest(value)
+    digests = {
+        name: _digest([content_key(i) for i in as_items(value)] if name == "input" else value)
+        for name, value in without_volatile(key.fields).items()
+    }
     return replace(key, fields=digests, body=canonical_json(digests))
 
 
@@ -109,11 +103,6 @@ def _best(
     return None if best is None else best[1]
 
 
-def _sum(sides: Sequence[DiffSide], part: str, name: str) -> float | int | None:
-    known = [v for s in sides if (v := getattr(s, part).get(name)) is not None]
-    return sum(known) if known else None
-
-
 def diff_captures(
     a: Sequence[DiffSide],
     b: Sequence[DiffSide],
@@ -133,10 +122,6 @@ def diff_captures(
         elif i is not None:
             only_a.append(_alone(a[i], i))
     pairs.sort(key=lambda p: (p["b_index"], p["a_index"]))
-    totals = {
-        part: {n: delta(_sum(a, part, n), _sum(b, part, n)) for n in names}
-        for part, names in (("usage", USAGE_FIELDS), ("timing", TIMING_FIELDS))
-    }
     return {
         "same": not only_a and not only_b and all(p["same"] for p in pairs),
         "a": {"capture_id": names[0], "exchanges": len(a)},
@@ -153,7 +138,7 @@ def diff_captures(
         "pairs": pairs,
         "only_a": only_a,
         "only_b": only_b,
-        "totals": totals,
+        "totals": totals(a, b),
     }
 
 

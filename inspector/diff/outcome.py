@@ -5,6 +5,7 @@ stream event counts by type, and the finding codes each side has that the other 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from .side import TIMING_FIELDS, USAGE_FIELDS, DiffSide
@@ -33,4 +34,18 @@ def diff_outcome(a: DiffSide, b: DiffSide) -> dict[str, Any]:
             "added": sorted((fb - fa).elements()),
             "removed": sorted((fa - fb).elements()),
         },
+    }
+
+
+def _sum(sides: Sequence[DiffSide], part: str, name: str) -> float | int | None:
+    known = [v for s in sides if (v := getattr(s, part).get(name)) is not None]
+    return sum(known) if known else None
+
+
+def totals(a: Sequence[DiffSide], b: Sequence[DiffSide]) -> dict[str, Any]:
+    """`{usage, timing}` summed over every side of a and of b (a thread's turns, a capture's
+    exchanges), each number `{a, b, delta}`; a side that does not know a number adds nothing."""
+    return {
+        part: {n: delta(_sum(a, part, n), _sum(b, part, n)) for n in names}
+        for part, names in (("usage", USAGE_FIELDS), ("timing", TIMING_FIELDS))
     }

@@ -7,6 +7,7 @@ one and the other not: two runs never share them. `--strict` compares them all.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .items import as_items, diff_items
@@ -48,14 +49,19 @@ def diff_tools(a_tools: Any, b_tools: Any, ignore: Ignore) -> list[dict[str, Any
     return out
 
 
-def _params(body: dict[str, Any], ignore: Ignore) -> dict[str, Any]:
-    params = {k: v for k, v in body.items() if k not in OWN_SECTIONS}
-    if ignore.strict:
-        return params
+def without_volatile(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A request body as two runs of one call compare: volatile parameters left out, state ids
+    reduced to whether there is one (the exchange diff and capture pairing both read it so)."""
+    out = {k: v for k, v in body.items() if k not in VOLATILE_PARAMS}
     for key in STATE_IDS:
-        if params.get(key) is not None:
-            params[key] = "(an id)"
-    return {k: v for k, v in params.items() if k not in VOLATILE_PARAMS}
+        if out.get(key) is not None:
+            out[key] = "(an id)"
+    return out
+
+
+def _params(body: dict[str, Any], ignore: Ignore) -> dict[str, Any]:
+    params = body if ignore.strict else without_volatile(body)
+    return {k: v for k, v in params.items() if k not in OWN_SECTIONS}
 
 
 def diff_params(a: dict[str, Any], b: dict[str, Any], ignore: Ignore) -> list[Change]:

@@ -20,8 +20,8 @@ from addon.wire.canonical import canonical_text
 
 from .align import align
 from .document import diff_exchanges
-from .outcome import delta
-from .side import TIMING_FIELDS, USAGE_FIELDS, DiffSide
+from .outcome import totals
+from .side import TIMING_FIELDS, DiffSide
 from .sides import DiffTrouble, json_or_none, sides_from_store
 
 
@@ -76,15 +76,6 @@ def _known(index: int | None) -> int:
     return index
 
 
-def _totals(sides: Sequence[DiffSide], part: str, names: Sequence[str]) -> dict[str, Any]:
-    out = {}
-    for name in names:
-        values = [getattr(s, part).get(name) for s in sides]
-        known = [v for v in values if v is not None]
-        out[name] = sum(known) if known else None
-    return out
-
-
 def diff_threads(
     a: Sequence[DiffSide],
     b: Sequence[DiffSide],
@@ -114,18 +105,10 @@ def diff_threads(
                 "usage": dict(only.usage),
             }
         turns.append(entry)
-    totals = {
-        part: {
-            name: delta(ta[name], tb[name])
-            for ta, tb in [(_totals(a, part, names), _totals(b, part, names))]
-            for name in names
-        }
-        for part, names in (("usage", USAGE_FIELDS), ("timing", TIMING_FIELDS))
-    }
     return {
         "same": all(t["same"] for t in turns) and len(a) == len(b),
         "a": {"thread_id": names[0], "turns": len(a)},
         "b": {"thread_id": names[1], "turns": len(b)},
         "turns": turns,
-        "totals": totals,
+        "totals": totals(a, b),
     }
