@@ -153,6 +153,14 @@ def test_captures_pair_their_exchanges(tmp_path: Path) -> None:
     assert code == 1 and in_db["counts"] == doc["counts"]
     assert in_db["a"]["capture_id"] == first
 
+    # as text: the changed pair's own diff (only its sections that differ), then the totals
+    text = respdeck("diff", "--capture", str(CODEX), str(other)).stdout
+    assert "~ a[1] b[1] responses.create: differs in request" in text
+    pair = text[text.index("pair a[1] b[1]") : text.index("Totals")]
+    assert "reasoning.effort" in pair
+    assert "same: input, output" in pair and "Input items" not in pair
+    assert "- a[2] responses.create" in text
+
 
 def test_the_terminal_form_is_plain_when_piped() -> None:
     done = respdeck("diff", f"{ROUNDTRIP}#0", f"{ROUNDTRIP}#1")

@@ -17,6 +17,7 @@ import orjson
 from inspector.diff import DiffSide, diff_exchanges
 from inspector.diff.align import Step, align
 from inspector.diff.captures import diff_captures, pair_sides
+from inspector.diff.render import aligned
 from inspector.diff.threads import diff_threads
 from inspector.diff.words import MOSTLY_DIFFERENT, text_diff, word_pieces
 
@@ -146,6 +147,7 @@ def test_one_inserted_input_message_is_one_added_entry() -> None:
         "type": "message",
         "role": "user",
         "changes": [],
+        "preview": "Also, metric units please.",
     }
     # after the insertion, a's items still pair with their counterparts, one index on
     assert [(e["a_index"], e["b_index"]) for e in entries[3:]] == [(2, 3), (3, 4), (4, 5)]
@@ -172,6 +174,31 @@ def test_changed_message_text_is_a_word_diff_of_the_part() -> None:
     assert change["path"] == "content[0].text"
     assert change["a"] == "And in Rome?" and change["b"] == "And in Milan?"
     assert ["delete", "Rome"] in change["diff"] and ["insert", "Milan"] in change["diff"]
+
+
+def test_a_message_whose_role_changed_is_removed_and_added() -> None:
+    a, b = base_request(), base_request()
+    b["input"][4] = assistant("And in Rome?", "msg_u2")
+    entries = diff_exchanges(side(a), side(b))["request"]["input_items"]
+    assert ops(entries)[:4] == ["equal"] * 4
+    assert sorted(ops(entries)[4:]) == ["added", "removed"]
+    roles = {e["op"]: e["role"] for e in entries[4:]}
+    assert roles == {"removed": "user", "added": "assistant"}
+
+
+def test_added_and_removed_items_preview_their_text() -> None:
+    a, b = base_request(), base_request()
+    b["input"].append(user("word " * 40))
+    del b["input"][1:3]  # the call and its output
+    entries = diff_exchanges(side(a), side(b))["request"]["input_items"]
+    removed = [e for e in entries if e["op"] == "removed"]
+    assert [e["type"] for e in removed] == ["function_call", "function_call_output"]
+    assert removed[1]["preview"] == "sunny, 21C"
+    (added,) = [e for e in entries if e["op"] == "added"]
+    assert len(added["preview"]) == 80 and added["preview"].endswith("…")
+    assert "\n" not in added["preview"] and "  " not in added["preview"]
+    text = "\n".join(str(line) for line in aligned(entries, plain=True))
+    assert "sunny, 21C" in text
 
 
 # --- request: instructions, tools, params ----------------------------------------------------

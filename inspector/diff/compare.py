@@ -10,7 +10,8 @@ from rich.console import RenderableType
 
 from .captures import diff_captures
 from .document import diff_exchanges
-from .render import capture_renderables, exchange_renderables, thread_renderables
+from .render import exchange_renderables
+from .render_runs import capture_renderables, thread_renderables
 from .sides import Sources
 from .threads import diff_threads, thread_turns
 

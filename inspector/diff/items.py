@@ -16,6 +16,7 @@ from typing import Any
 
 from addon.wire.canonical import canonical_text
 from addon.wire.content_key import canonical_item, content_key
+from addon.wire.items import item_text
 from addon.wire.models import implied_type
 from addon.wire.tool_calls import CALL_OUTPUT_TYPES, OUTPUT_CALL_TYPES
 
@@ -23,6 +24,7 @@ from .align import align
 from .structure import Change, Ignore, changes
 
 Entry = dict[str, Any]
+PREVIEW_CHARS = 80  # of an added or removed item's text, to say which one it is
 
 
 def as_items(value: Any) -> list[Any]:
@@ -37,6 +39,25 @@ def kind_of(item: Any) -> str:
         return "message"
     found = implied_type(item) if isinstance(item, dict) else None
     return found if isinstance(found, str) else type(item).__name__
+
+
+def align_kind(item: Any) -> str:
+    """What may pair as `changed`: the same type, and for messages the same role (a user
+    message that became an assistant one is one removed and one added)."""
+    kind = kind_of(item)
+    if kind == "message":
+        role = "user" if isinstance(item, str) else item.get("role")
+        return f"message:{role}" if isinstance(role, str) else kind
+    return kind
+
+
+def preview(item: Any) -> str | None:
+    """The start of an item's text, on one line (None when it has no text)."""
+    text = item_text(item)
+    if not text:
+        return None
+    line = " ".join(text.split())
+    return line if len(line) <= PREVIEW_CHARS else line[: PREVIEW_CHARS - 1] + "…"
 
 
 def comparable(item: Any, strict: bool) -> Any:
@@ -104,14 +125,15 @@ def diff_items(
     a_items: Sequence[Any], b_items: Sequence[Any], ignore: Ignore, section: str
 ) -> list[Entry]:
     """One entry per aligned step: `{op, a_index, b_index, type, changes}` (plus `name`,
-    `role` or `call` where they say which item it is)."""
+    `role` or `call` where they say which item it is, and an added or removed item's
+    `preview`: the start of its text)."""
     strict = ignore.strict
     a_keys, b_keys = _keys(a_items, strict), _keys(b_items, strict)
     steps = align(
         a_keys,
         b_keys,
-        [kind_of(i) for i in a_items],
-        [kind_of(i) for i in b_items],
+        [align_kind(i) for i in a_items],
+        [align_kind(i) for i in b_items],
     )
     a_labels, b_labels = _labels(a_items), _labels(b_items)
     entries: list[Entry] = []
@@ -135,16 +157,17 @@ def diff_items(
                     a_items, b_items, step.a_index, step.b_index, ignore, section
                 )
         op = "equal" if step.op == "changed" and not found else step.op
-        entries.append(
-            {
-                "op": op,
-                "a_index": step.a_index,
-                "b_index": step.b_index,
-                "type": kind_of(side[index]),
-                **labels[index],
-                "changes": found,
-            }
-        )
+        entry: Entry = {
+            "op": op,
+            "a_index": step.a_index,
+            "b_index": step.b_index,
+            "type": kind_of(side[index]),
+            **labels[index],
+            "changes": found,
+        }
+        if op in ("added", "removed") and (shown := preview(side[index])) is not None:
+            entry["preview"] = shown
+        entries.append(entry)
     return entries
 
 
