@@ -14,7 +14,14 @@ from textual.pilot import Pilot
 from textual.widgets import Collapsible, DataTable, Input, Static
 
 from inspector.diff import Sources, diff_exchanges
-from inspector.diff.render import SECTIONS, diff_text, differs, exchange_renderables, fold_words
+from inspector.diff.render import (
+    SECTIONS,
+    diff_text,
+    differs,
+    exchange_renderables,
+    fold_words,
+    side_by_side,
+)
 from inspector.tui.app import BrowseApp
 from inspector.tui.diff_screen import DiffExportScreen, DiffScreen
 from inspector.tui.main_screen import MainScreen
@@ -38,11 +45,11 @@ TOTAL = 32
 WORDS = [["equal", "Be "], ["delete", "coding"], ["insert", "careful"], ["equal", " now."]]
 
 
-def printed(renderables: list[Any], colour: bool) -> str:
+def printed(renderables: list[Any], colour: bool, width: int = 100) -> str:
     """What a console prints: without colour as `respdeck diff` into a pipe does."""
     console = Console(
         file=io.StringIO(),
-        width=100,
+        width=width,
         force_terminal=colour,
         color_system="truecolor" if colour else None,
     )
@@ -72,6 +79,15 @@ def test_word_diff_markers_without_colour_styles_with() -> None:
     on_terminal = printed(exchange_renderables(doc, "a", "b"), colour=True)
     assert "\x1b[" in on_terminal and "It's 18 °C" in on_terminal
     assert "{+It's" not in on_terminal and "+}" not in on_terminal  # the styles only
+
+
+def test_side_by_side_puts_a_left_and_b_right() -> None:
+    heading, row = printed([side_by_side(WORDS, plain=True)], colour=False, width=60).splitlines()
+    assert heading.split() == ["a", "b"] and heading.index("b") >= 30
+    left, right = row[:30], row[30:]
+    assert "[-coding-]" in left and "{+" not in left and "careful" not in left
+    assert "{+careful+}" in right and "coding" not in right
+    assert left.startswith("Be ") and right.lstrip().startswith("Be ")
 
 
 def test_sections_with_no_difference_fold() -> None:
@@ -144,6 +160,13 @@ def test_mark_then_diff_shows_the_real_differences(seeded_db: Path) -> None:
             assert "input_tokens" in body(diff, "outcome") and "+53" in body(diff, "outcome")
             for section in ("request", "input", "output"):  # each differs: open
                 assert not diff.query_one(f"#diff-{section}", Collapsible).collapsed
+            # side by side: the text only b has stands in the right column; `s` inlines it
+            (line,) = [x for x in output.splitlines() if "{+It's" in x]
+            assert line.index("{+It's") >= 60 and not line[:60].strip()
+            await pilot.press("s")
+            inline = body(diff, "output")
+            (line,) = [x for x in inline.splitlines() if "{+It's" in x]
+            assert line.startswith("{+It's")
 
     run(scenario)
 

@@ -92,11 +92,13 @@ def a_b(label: str, pair: Any) -> Text:
     return line
 
 
-def word_diff(label: str, part: Any, plain: bool = False) -> RenderableType:
+def word_diff(label: str, part: Any, plain: bool = False, columns: bool = False) -> RenderableType:
     """A `{same, diff}` entry: one line when same; else the diff with its words highlighted."""
     part = part if isinstance(part, Mapping) else {}
     if part.get("same", True):
         return Text(f"{label}: same", style="dim")
+    if columns:
+        return Group(Text(f"{label}:", style="bold"), side_by_side(part.get("diff"), plain))
     return Group(Text(f"{label}:", style="bold"), diff_text(part.get("diff"), plain))
 
 
@@ -118,6 +120,31 @@ def diff_text(diff: Any, plain: bool = False) -> Text:
     return out
 
 
+def side_by_side(diff: Any, plain: bool = False) -> Table:
+    """A word diff in two columns: a's text (its deleted words marked) beside b's (its
+    inserted words marked), equal runs folded the same way on both sides."""
+    pieces = [p for p in diff or [] if isinstance(p, list | tuple) and len(p) == 2]
+    a_text, b_text = Text(), Text()
+    for n, (op, words) in enumerate(pieces):
+        words = str(words)
+        if op == "equal":
+            shown = fold_words(words, head=n > 0, tail=n < len(pieces) - 1)
+            a_text.append(shown)
+            b_text.append(shown)
+            continue
+        target = a_text if op == "delete" else b_text
+        if plain and op in PLAIN_MARKS:
+            start, end = PLAIN_MARKS[op]
+            target.append(f"{start}{words}{end}")
+        else:
+            target.append(words, style=REMOVED if op == "delete" else ADDED)
+    table = Table(box=None, expand=True, pad_edge=False, show_edge=False)
+    table.add_column("a", ratio=1, overflow="fold")
+    table.add_column("b", ratio=1, overflow="fold")
+    table.add_row(a_text, b_text)
+    return table
+
+
 _WORD = re.compile(r"\S+\s*")
 
 
@@ -134,9 +161,9 @@ def fold_words(text: str, head: bool = True, tail: bool = True, keep: int = 6) -
     return f"{first}…({len(words) - shown} words)…" + (f" {last}" if tail else "")
 
 
-def aligned(entries: Any, plain: bool = False) -> list[Text]:
+def aligned(entries: Any, plain: bool = False, columns: bool = False) -> list[RenderableType]:
     """An aligned item list: changes shown, each run of equal items folded into one line."""
-    lines: list[Text] = []
+    lines: list[RenderableType] = []
     run = 0
 
     def fold() -> None:
@@ -156,7 +183,7 @@ def aligned(entries: Any, plain: bool = False) -> list[Text]:
         if isinstance(entry.get("preview"), str):
             line.append(f"  {entry['preview']}", style="dim")
         lines.append(line)
-        lines.extend(changes_lines(entry.get("changes"), plain))
+        lines.extend(changes_lines(entry.get("changes"), plain, columns=columns))
     fold()
     return lines or [Text("(no items)", style="dim")]
 
@@ -177,13 +204,18 @@ def idx(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def changes_lines(changes: Any, plain: bool = False, indent: str = "    ") -> list[Text]:
+def changes_lines(
+    changes: Any, plain: bool = False, indent: str = "    ", columns: bool = False
+) -> list[RenderableType]:
     """`{path, op, a?, b?, diff?}` changes, one line each: a word diff where there is one."""
-    out = []
+    out: list[RenderableType] = []
     for change in changes if isinstance(changes, list) else []:
         if not isinstance(change, Mapping):
             continue
-        if change.get("diff"):
+        if change.get("diff") and columns:
+            out.append(Text(f"{indent}{change.get('path', '')}:", style="bold"))
+            out.append(side_by_side(change["diff"], plain))
+        elif change.get("diff"):
             line = Text(f"{indent}{change.get('path', '')}: ", style="bold")
             out.append(line.append_text(diff_text(change["diff"], plain)))
         else:
@@ -191,10 +223,10 @@ def changes_lines(changes: Any, plain: bool = False, indent: str = "    ") -> li
     return out
 
 
-def request_section(doc: Doc, plain: bool = False) -> RenderableType:
+def request_section(doc: Doc, plain: bool = False, columns: bool = False) -> RenderableType:
     parts: list[RenderableType] = [
         a_b("model", _get(doc, "request.model")),
-        word_diff("instructions", _get(doc, "request.instructions"), plain),
+        word_diff("instructions", _get(doc, "request.instructions"), plain, columns),
     ]
     tools = _get(doc, "request.tools") or []
     changed_tools = [t for t in tools if t.get("op") != "equal"]
@@ -209,15 +241,15 @@ def request_section(doc: Doc, plain: bool = False) -> RenderableType:
         parts.append(
             Text(f"{OP_MARK.get(op, '?')} tool {tool.get('name')}", style=OP_STYLE.get(op, ""))
         )
-        parts.extend(changes_lines(tool.get("changes"), plain))
+        parts.extend(changes_lines(tool.get("changes"), plain, columns=columns))
     params = _get(doc, "request.params") or []
     parts.append(Text(f"parameters: {len(params)} differ", style="bold" if params else "dim"))
-    parts.extend(changes_lines(params, plain, indent=""))
+    parts.extend(changes_lines(params, plain, indent="", columns=columns))
     return Group(*parts)
 
 
-def input_section(doc: Doc, plain: bool = False) -> RenderableType:
-    return Group(*aligned(_get(doc, "request.input_items"), plain))
+def input_section(doc: Doc, plain: bool = False, columns: bool = False) -> RenderableType:
+    return Group(*aligned(_get(doc, "request.input_items"), plain, columns))
 
 
 def _differ(pair: Any) -> bool:
@@ -226,7 +258,7 @@ def _differ(pair: Any) -> bool:
     return not pair["same"] if "same" in pair else pair.get("a") != pair.get("b")
 
 
-def output_section(doc: Doc, plain: bool = False) -> RenderableType:
+def output_section(doc: Doc, plain: bool = False, columns: bool = False) -> RenderableType:
     parts: list[RenderableType] = []
     http = _get(doc, "response.http_status") or {}
     if _differ(http) or (http.get("a") or 0) >= 400:  # an error status, even on both
@@ -238,11 +270,11 @@ def output_section(doc: Doc, plain: bool = False) -> RenderableType:
     error = _get(doc, "response.error") or {}
     if error.get("changes"):
         parts.append(Text("error:", style="bold"))
-        parts.extend(changes_lines(error["changes"], plain))
+        parts.extend(changes_lines(error["changes"], plain, columns=columns))
     elif error.get("a"):
         parts.append(Text(f"error (both): {_short(error['a'], 120)}"))
-    parts.append(word_diff("output_text", _get(doc, "response.output_text"), plain))
-    parts.extend(aligned(_get(doc, "response.output_items"), plain))
+    parts.append(word_diff("output_text", _get(doc, "response.output_text"), plain, columns))
+    parts.extend(aligned(_get(doc, "response.output_items"), plain, columns))
     return Group(*parts)
 
 
@@ -258,7 +290,7 @@ def _numbers(doc: Doc) -> list[tuple[str, Mapping[str, Any]]]:
     return rows
 
 
-def outcome_section(doc: Doc, plain: bool = False) -> RenderableType:
+def outcome_section(doc: Doc, plain: bool = False, columns: bool = False) -> RenderableType:
     """Usage, timing and event counts, a, b and delta each (right-aligned), and the finding
     codes one side has that the other has not."""
     table = Table(box=None, pad_edge=False, show_edge=False)
@@ -293,7 +325,7 @@ def _num(value: Any, signed: bool = False) -> str:
     return f"{number:+,}" if signed else f"{number:,}"
 
 
-RENDER: dict[str, Callable[[Doc, bool], RenderableType]] = {
+RENDER: dict[str, Callable[[Doc, bool, bool], RenderableType]] = {
     "request": request_section,
     "input": input_section,
     "output": output_section,
@@ -301,9 +333,10 @@ RENDER: dict[str, Callable[[Doc, bool], RenderableType]] = {
 }
 
 
-def section_renderable(section: str, doc: Doc) -> ForConsole:
-    """One section, plain or styled as the console that prints it is."""
-    return ForConsole(lambda plain: RENDER[section](doc, plain))
+def section_renderable(section: str, doc: Doc, columns: bool = False) -> ForConsole:
+    """One section, plain or styled as the console that prints it is; with `columns`, word
+    diffs side by side (a on the left, b on the right), as the TUI shows them."""
+    return ForConsole(lambda plain: RENDER[section](doc, plain, columns))
 
 
 def summary(doc: Doc, a_label: str, b_label: str) -> str:

@@ -1,6 +1,7 @@
 """Two exchanges (or two turns of a thread) side by side by meaning: request, input items,
 output and outcome sections, each collapsible (sections with no difference start collapsed).
-`e`/`x` export the diff document as JSON or as the text `respdeck diff` prints."""
+`e`/`x` export the diff document as JSON or as the text `respdeck diff` prints; `s` shows word
+diffs side by side (a left, b right, the default) or inline."""
 
 from __future__ import annotations
 
@@ -85,6 +86,7 @@ class DiffScreen(Screen[None]):
         Binding("x", "export('text')", "Export text"),
         Binding("plus", "fold(False)", "Expand all"),
         Binding("minus", "fold(True)", "Collapse all"),
+        Binding("s", "columns", "Side by side / inline"),
     ]
 
     def __init__(
@@ -97,6 +99,7 @@ class DiffScreen(Screen[None]):
         self.what = what or "exchange diff"
         self.doc: dict[str, Any] | None = None
         self.error = ""
+        self.columns = True  # word diffs a | b side by side; `s` shows them inline
 
     @classmethod
     def of_exchanges(cls, store: Reader, a_id: str, b_id: str) -> DiffScreen:
@@ -153,8 +156,19 @@ class DiffScreen(Screen[None]):
         self.doc = doc
         self.query_one("#diff-title", Static).update(summary(doc, *self.labels))
         for section in SECTIONS:
-            self.query_one(f"#diff-{section}-body", Static).update(section_renderable(section, doc))
+            self.query_one(f"#diff-{section}-body", Static).update(
+                section_renderable(section, doc, self.columns)
+            )
             self.query_one(f"#diff-{section}", Collapsible).collapsed = not differs(doc, section)
+
+    def action_columns(self) -> None:
+        """Word diffs side by side (a left, b right) or inline, as `respdeck diff` prints."""
+        self.columns = not self.columns
+        if self.doc is not None:
+            for section in SECTIONS:
+                self.query_one(f"#diff-{section}-body", Static).update(
+                    section_renderable(section, self.doc, self.columns)
+                )
 
     def action_fold(self, collapsed: bool) -> None:
         for widget in self.query(Collapsible):
