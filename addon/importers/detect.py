@@ -3,6 +3,8 @@
 Extensions lie (Prism saves SSE streams as .json, vercel/ai JSON lines as .txt), so the
 decision is made on the bytes: SSE field lines, then JSON (whole document, else JSON lines),
 then YAML for cassette-looking text; the parsed document's shape then names the dialect.
+respdeck's own JSON lines are recognised first, by the marker key every line starts with
+(`respdeck_jsonl`): their records would also pass for VCR.py JSON records.
 """
 
 from __future__ import annotations
@@ -16,7 +18,17 @@ from typing import Any
 
 import yaml
 
-from addon.importers import azure, bare_json, govcr, har, nock, ruby_vcr, sse, vcrpy
+from addon.importers import (
+    azure,
+    bare_json,
+    govcr,
+    har,
+    nock,
+    respdeck_jsonl,
+    ruby_vcr,
+    sse,
+    vcrpy,
+)
 from addon.importers._common import ImportFailure, one_line
 from addon.importers.yamlload import load_yaml
 from addon.wire.exchange import Exchange
@@ -30,6 +42,7 @@ SSE_JSONL = "SSE JSON lines"
 RESPONSE_JSON = "Response JSON"
 NOCK = "nock"
 FORMATS: tuple[str, ...] = (VCR, RUBY, GOVCR, HAR, SSE_RAW, SSE_JSONL, RESPONSE_JSON, NOCK)
+RESPDECK = "respdeck JSONL"  # respdeck's own export (`respdeck export --format jsonl`)
 
 # dialect name (what detect_format returns) -> the format family it belongs to
 DIALECTS: dict[str, str] = {
@@ -48,6 +61,7 @@ DIALECTS: dict[str, str] = {
     "request body JSON": RESPONSE_JSON,
     "Batch API JSON": RESPONSE_JSON,
     "nock recording": NOCK,
+    "respdeck JSONL": RESPDECK,
 }
 
 _BOM = b"\xef\xbb\xbf"
@@ -87,6 +101,8 @@ def _from_json_doc(doc: Any, data: bytes) -> Detected | None:
         return Detected("Response JSON", lambda: bare_json.read_api_object(doc, data))
     if bare_json.is_batch_state(doc):
         return Detected("Batch API JSON", lambda: bare_json.read_batch_state(doc))
+    if bare_json.is_batch_line(doc):  # a Batch file of one line
+        return Detected("Batch API JSON", lambda: bare_json.read_batch_lines([doc]))
     if nock.is_recording(doc):
         return Detected("nock recording", lambda: nock.read_recording(doc))
     if sse.is_event_array(doc):
@@ -101,6 +117,10 @@ def _from_json_doc(doc: Any, data: bytes) -> Detected | None:
 
 
 def _from_doc(doc: Any, data: bytes, syntax: str) -> Detected | None:
+    if syntax == "JSON" and respdeck_jsonl.is_record(doc):  # a one-line respdeck JSONL file
+        return Detected("respdeck JSONL", lambda: respdeck_jsonl.read_records([doc]))
+    if syntax == "JSON" and respdeck_jsonl.is_record_list(doc):  # lines gathered by `jq -s`
+        return Detected("respdeck JSONL", lambda: respdeck_jsonl.read_records(doc))
     if har.is_har(doc):
         return Detected("HAR 1.2", lambda: har.read_har(doc))
     if ruby_vcr.is_cassette(doc):
@@ -121,6 +141,9 @@ def _from_doc(doc: Any, data: bytes, syntax: str) -> Detected | None:
 
 
 def _json_lines(path: Path, text: bytes, error: ValueError) -> Detected:
+    records = respdeck_jsonl.record_lines(text)  # its marker key first: checked first
+    if records is not None:
+        return Detected("respdeck JSONL", lambda: respdeck_jsonl.read_lines(records))
     lines = sse.jsonl_events(text)
     if lines is not None:
         return Detected("SSE JSON lines", lambda: sse.read_jsonl(lines))
