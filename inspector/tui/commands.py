@@ -7,6 +7,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from addon.exporters import formats
 from addon.store.queries import GROUPS
 
 from .columns import COLUMNS
@@ -43,8 +44,10 @@ def commands(screen: object) -> list[tuple[str, Callable[[], object], str]]:
     out += [
         ("Thread view", screen.action_thread, "the selected exchange's chain of responses"),
         ("Usage charts", screen.action_usage, "tokens and cost by model and by day"),
-        ("Export exchange as JSON", partial(screen.action_export, "json"), "write a file"),
-        ("Export exchange as curl", partial(screen.action_export, "curl"), "write a script"),
+        *(
+            (f"Export exchange as {f.name}", partial(screen.action_export, f.name), f.about)
+            for f in formats()
+        ),
         ("Filter (SQL WHERE)", screen.action_focus_where, "focus the filter"),
         ("Search item text", screen.action_focus_search, "focus the search"),
     ]

@@ -61,8 +61,7 @@ class MainScreen(Screen[None]):
         Binding("g", "group_next", "Group"),
         Binding("t", "thread", "Thread"),
         Binding("u", "usage", "Usage"),
-        Binding("e", "export('json')", "Export JSON"),
-        Binding("c", "export('curl')", "Export curl"),
+        Binding("e", "export", "Export"),
         Binding("m", "mark", "Mark"),
         Binding("d", "diff", "Diff with mark"),
         Binding("escape", "back", "List"),  # shown when the keyboard is out of the list
@@ -453,7 +452,8 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(UsageScreen(self.store))
 
-    def action_export(self, kind: str) -> None:
+    def action_export(self, chosen: str = "") -> None:
+        """The export screen for the exchange shown (`chosen`: a format to start on)."""
         detail = self.detail.detail
         selected = self.table.selected
         if detail is None or selected is None or detail.exchange_id != selected["exchange_id"]:
@@ -461,7 +461,7 @@ class MainScreen(Screen[None]):
             return
         from .export_screen import ExportScreen
 
-        self.app.push_screen(ExportScreen(detail, kind))
+        self.app.push_screen(ExportScreen(self.store, detail.exchange_id, chosen))
 
 
 def _cancelled(worker: Worker[Any]) -> bool:
