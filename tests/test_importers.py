@@ -604,10 +604,11 @@ def test_unknown_format_is_one_line(tmp_path: Path, name: str, content: bytes) -
         load_file(path)
     assert str(info.value) == (
         f"{path}: not a recording respdeck can read (supported: VCR.py YAML/JSON cassettes, "
-        "Ruby/R VCR, go-vcr, HAR 1.2, raw SSE text, SSE JSON lines, Response JSON, nock)"
+        "Ruby/R VCR, go-vcr, HAR 1.2, raw SSE text, SSE JSON lines, Response JSON, nock, "
+        "respdeck JSONL, respdeck raw HTTP)"
     )
     assert isinstance(info.value, ImportFailure)
-    assert len(FORMATS) == 8
+    assert len(FORMATS) == 10
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -280,41 +279,6 @@ def test_every_time_shows_its_unit_as_in_the_list(seeded_db: Path) -> None:
             await wait_for(pilot, lambda: events.row_count > 1)
             gaps = [str(events.get_cell_at(Coordinate(i, 2))) for i in range(1, events.row_count)]
             assert gaps and all(unit.match(g) for g in gaps), gaps
-
-    run(scenario)
-
-
-def test_export_json_and_curl(seeded_db: Path, tmp_path: Path) -> None:
-    async def scenario() -> None:
-        app = BrowseApp(seeded_db)
-        async with app.run_test(size=SIZE) as pilot:
-            screen = await ready(pilot, TOTAL)
-            await select_exchange(pilot, "function_call_roundtrip.har")
-            target = tmp_path / "out.json"
-            await pilot.press("e")
-            await wait_for(pilot, lambda: app.screen.query_one("#export-path"))
-            app.screen.query_one("#export-path").value = str(target)  # type: ignore[attr-defined]
-            await pilot.press("enter")
-            await wait_for(pilot, target.exists, what="the JSON export")
-            await wait_for(pilot, lambda: app.screen is screen)
-            data = json.loads(target.read_text())
-            assert data["exchange_id"] == exchange_in(screen.store, "function_call_roundtrip.har")
-            assert data["request"]["body"]["stream"] is True
-            call = next(i for i in data["items"] if i["type"] == "function_call")
-            assert call["raw"]["name"] == "get_weather"
-            assert data["usage"]["output_tokens"] == 19
-
-            script = tmp_path / "again.sh"
-            await pilot.press("c")
-            await wait_for(pilot, lambda: app.screen.query_one("#export-path"))
-            app.screen.query_one("#export-path").value = str(script)  # type: ignore[attr-defined]
-            await pilot.press("enter")
-            await wait_for(pilot, script.exists, what="the curl export")
-            text = script.read_text()
-            assert "curl -sS -X POST https://api.openai.com/v1/responses" in text
-            # the recorded header name, its fingerprint replaced by the variable
-            assert 'authorization: bearer ${openai_api_key}"' in text.lower() and "fp:" not in text
-            assert '"get_weather"' in text and "-N" in text
 
     run(scenario)
 

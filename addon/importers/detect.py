@@ -24,6 +24,7 @@ from addon.importers import (
     govcr,
     har,
     nock,
+    raw_http,
     respdeck_jsonl,
     ruby_vcr,
     sse,
@@ -41,8 +42,11 @@ SSE_RAW = "raw SSE text"
 SSE_JSONL = "SSE JSON lines"
 RESPONSE_JSON = "Response JSON"
 NOCK = "nock"
-FORMATS: tuple[str, ...] = (VCR, RUBY, GOVCR, HAR, SSE_RAW, SSE_JSONL, RESPONSE_JSON, NOCK)
 RESPDECK = "respdeck JSONL"  # respdeck's own export (`respdeck export --format jsonl`)
+RAW_HTTP = "respdeck raw HTTP"  # `respdeck export --format raw`
+FORMATS: tuple[str, ...] = (
+    VCR, RUBY, GOVCR, HAR, SSE_RAW, SSE_JSONL, RESPONSE_JSON, NOCK, RESPDECK, RAW_HTTP,
+)  # fmt: skip
 
 # dialect name (what detect_format returns) -> the format family it belongs to
 DIALECTS: dict[str, str] = {
@@ -57,6 +61,7 @@ DIALECTS: dict[str, str] = {
     "SSE JSON lines": SSE_JSONL,
     "SSE JSON array": SSE_JSONL,
     "Response JSON": RESPONSE_JSON,
+    "respdeck raw HTTP": RAW_HTTP,
     "error body JSON": RESPONSE_JSON,
     "request body JSON": RESPONSE_JSON,
     "Batch API JSON": RESPONSE_JSON,
@@ -165,6 +170,8 @@ def detect(path: Path, data: bytes) -> Detected:
     if first is None:
         raise UnknownFormatError(path)
     head = text[first.start() : first.start() + _SNIFF]  # no copy of a big body
+    if raw_http.looks_like_raw(head):
+        return Detected("respdeck raw HTTP", lambda: raw_http.read_raw(data))
     if sse.looks_like_sse(head) and _SSE_DATA_LINE.search(head):
         return Detected("raw SSE text", lambda: sse.read_raw(data))
     if head[:1] in (b"{", b"["):

@@ -56,7 +56,7 @@ def export(
             raise one_line(exc) from exc
         if not selected:
             raise click.ClickException("no exchange matches: nothing written")
-        shown = output is not None and sys.stderr.isatty() and len(selected) > PAGE
+        shown = output is not None and sys.stderr.isatty()  # stdout may be the terminal
         with click.progressbar(
             length=len(selected), label=f"exporting {fmt}", file=sys.stderr, hidden=not shown
         ) as bar:

@@ -24,10 +24,11 @@ HELP = """\
   Request, Raw, Findings); **Esc** comes back to the list
 - **t**: the thread of the selected exchange (its chain of responses)
 - **u**: usage charts, tokens and cost by model and by day
-- **e**, **c**: export the selected exchange as JSON, or as a curl command
+- **e**: export the selected exchange in any format (har, vcr, jsonl, batch, curl, raw)
 - **m**: mark the selected exchange (again: unmark); **d** on another one: the diff of the
   two by meaning (request, input items, output, usage and timing; sections with no
-  difference folded, **+**/**-** expand or fold all; **e**/**x** export it as JSON or text)
+  difference folded, **+**/**-** expand or fold all, **s** word diffs side by side or
+  inline; **e**/**x** export it as JSON or text)
 - **d** in the thread view: a turn's request against the previous turn's
 - **ctrl+p**: the command palette; **q**: quit
 
