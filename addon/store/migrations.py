@@ -209,6 +209,19 @@ def _v4_price_library(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(USAGE_V4)
 
 
+def _v7_resends(conn: duckdb.DuckDBPyConnection) -> None:
+    """`respdeck resend`'s links: a table of its own, not a column of `exchanges`, because an
+    exchange's rows are rewritten whole (reindex, a stream's final rows) and the link is no
+    derived fact the parser could give back."""
+    conn.execute("""
+        CREATE TABLE resends (
+            exchange_id     UUID NOT NULL,     -- the exchange `respdeck resend` made
+            resent_from     UUID NOT NULL,     -- the recorded exchange it sent again
+            edits           VARCHAR            -- JSON list of what changed; NULL: the same bytes
+        );
+    """)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "initial schema: captures, exchanges, responses, items, events, findings", _v1_initial),
     (
@@ -228,6 +241,7 @@ MIGRATIONS: list[Migration] = [
         "ids many writers can make: UUID captures and exchanges (seq), no constraints",
         v6_uuid_ids,
     ),
+    (7, "resends: the exchange each re-sent one was sent from", _v7_resends),
 ]
 LATEST = MIGRATIONS[-1][0]
 

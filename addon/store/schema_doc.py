@@ -25,6 +25,7 @@ ABOUT = {
     "findings": "what is odd or wrong about an exchange (codes listed above)",
     "prices": "USD per 1M tokens: genai-prices' rows for each model seen, and RESPDECK_PRICES'",
     "price_matches": "what genai-prices made of each (host, model) seen, and its version",
+    "resends": "each exchange `respdeck resend` made, linked to the recorded one it re-sent",
     "schema_version": "migrations applied",
     "usage": "one row per response (latest state per capture) with cost_usd",
     "threads": "responses chained into threads: previous_response_id, conversation or content",

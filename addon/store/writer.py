@@ -2,7 +2,8 @@
 
 Captures start and end, parsed exchanges go in batched Arrow inserts, a stream in flight is
 shown by provisional rows that its final rows replace, reindex replaces an exchange's derived
-rows, and an import's content hash is checked against those stored. (Migrations change the
+rows, an import's content hash is checked against those stored, and an exchange `respdeck
+resend` made is stored with its link to the one it re-sent. (Migrations change the
 schema in addon/store/migrations*; the price tables are refreshed by addon/store/prices.)
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import version
@@ -161,6 +162,21 @@ class Writer:
         add_exchange(self.batch, exchange_id, capture_id, seq, parsed)
         return exchange_id
 
+    def add_resent(
+        self, capture_id: str, parsed: ParsedExchange, resent_from: str, edits: str | None
+    ) -> str:
+        """Write an exchange `respdeck resend` made now, in one transaction with its link to
+        the exchange it re-sent (`resends`; `edits` a JSON list, None for the same bytes)."""
+        self.flush()  # its capture first
+        seq = self.next_seq.get(capture_id, 0)
+        self.next_seq[capture_id] = seq + 1
+        exchange_id = ids.exchange_id(capture_id, seq)
+        batch = Batch()
+        add_exchange(batch, exchange_id, capture_id, seq, parsed)
+        write_batch(self.conn, batch, links=[(exchange_id, ids.as_uuid(resent_from), edits)])
+        self.written += 1
+        return exchange_id
+
     def show_in_flight(self, capture_id: str, flow_id: str, parsed: ParsedExchange) -> str:
         """Write (or rewrite) the provisional rows of a stream still arriving, at once, so
         live readers watch it grow; returns its id, which its final rows keep."""
@@ -252,8 +268,14 @@ def _transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
         raise
 
 
-def write_batch(conn: duckdb.DuckDBPyConnection, batch: Batch, replace: bool = False) -> None:
-    """Insert a batch in one transaction; with `replace`, its exchanges' old rows go first."""
+def write_batch(
+    conn: duckdb.DuckDBPyConnection,
+    batch: Batch,
+    replace: bool = False,
+    links: Sequence[tuple[str, str, str | None]] = (),
+) -> None:
+    """Insert a batch in one transaction; with `replace`, its exchanges' old rows go first.
+    `links`: (exchange id, the id it was re-sent from, edits) rows of `resends`."""
     with _transaction(conn):
         if replace:
             stale = "SELECT id FROM respdeck_ids"
@@ -271,6 +293,8 @@ def write_batch(conn: duckdb.DuckDBPyConnection, batch: Batch, replace: bool = F
         for table in TABLES:
             if batch.rows(table):
                 _insert(conn, table, batch.arrow(table))
+        for link in links:
+            conn.execute("INSERT INTO resends VALUES (?::UUID, ?::UUID, ?)", list(link))
         add_models(conn, _models(batch))  # a model seen for the first time gets its prices
 
 
