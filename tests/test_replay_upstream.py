@@ -88,18 +88,19 @@ def test_exact_match_ignores_host_prefix_key_order_and_query_order() -> None:
     )
 
 
-def test_similar_match_prefers_input_then_model_and_never_crosses_the_stream_flag() -> None:
+def test_similar_match_is_for_websocket_sessions_and_never_crosses_the_stream_flag() -> None:
     pool = [
         request_key("POST", "/v1/responses", b'{"model":"a","input":"x","stream":true}'),
         request_key("POST", "/v1/responses", b'{"model":"a","input":"y"}'),
         request_key("POST", "/v1/responses", b'{"model":"b","input":"x"}'),
     ]
     near = request_key("POST", "/v1/responses", b'{"model":"a","input":"x","temperature":0.2}')
-    assert candidates(pool, near) == ([2], "similar")  # same input beats same model
+    assert candidates(pool, near) == ([], "none")  # HTTP: by meaning or not at all
+    assert candidates(pool, near, lenient=True) == ([2], "similar")  # same input beats model
     streaming = request_key("POST", "/v1/responses", b'{"model":"z","input":"x","stream":true}')
-    assert candidates(pool, streaming) == ([0], "similar")
+    assert candidates(pool, streaming, lenient=True) == ([0], "similar")
     unrelated = request_key("POST", "/v1/responses", b'{"model":"q","input":"w"}')
-    assert candidates(pool, unrelated) == ([], "none")
+    assert candidates(pool, unrelated, lenient=True) == ([], "none")
 
 
 def test_sole_recording_of_a_route_and_synthetic_requests_are_the_fallbacks() -> None:
@@ -108,7 +109,11 @@ def test_sole_recording_of_a_route_and_synthetic_requests_are_the_fallbacks() ->
         request_key("POST", "/v1/responses", b'{"model":"a","input":"x"}'),
         request_key("POST", "/v1/responses", b'{"stream":true}', [("x-respdeck-synthetic", "1")]),
     ]
-    assert candidates(pool, request_key("DELETE", "/v1/responses/r1?x=1")) == ([0], "only")
+    assert candidates(pool, request_key("DELETE", "/v1/responses/r1?x=1"), lenient=True) == (
+        [0],
+        "only",
+    )
+    assert candidates(pool, request_key("DELETE", "/v1/responses/r1?x=1")) == ([], "none")
     anything = request_key("POST", "/v1/responses", b'{"model":"m","input":"i","stream":true}')
     assert candidates(pool, anything) == ([2], "synthetic")
     assert candidates(pool, request_key("DELETE", "/v1/responses/r2")) == ([], "none")
@@ -293,13 +298,14 @@ def test_unmatched_request_is_an_openai_style_404(
         assert sock.recv(65536).startswith(b"HTTP/1.1 404 ")
 
 
-def test_polls_of_a_background_response_replay_its_states_in_turn() -> None:
+def test_polls_of_a_background_response_replay_its_states_in_turn_then_the_last() -> None:
     states = ["queued", "in_progress", "completed"]
     polls = [json_exchange("GET", "/responses/resp_1", 200, response_obj([], s)) for s in states]
     with ReplayUpstream(polls, pace=0) as server:
         client = sdk(server)
         seen = [client.responses.retrieve("resp_1").status for _ in range(4)]
-    assert seen == [*states, "queued"]
+        assert [s.tier for s in server.served] == ["exact", "exact", "exact", "state"]
+    assert seen == [*states, "completed"]
 
 
 # -- bytes and timing on the wire ------------------------------------------------------------

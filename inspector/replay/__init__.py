@@ -1,7 +1,9 @@
 """Replay: serve recorded Responses API exchanges from a local upstream, offline.
 
-`ReplayUpstream` is the server (tests of the recorder, `respdeck demo`, benchmarks); `match`
-decides which recording answers a request; `respdeck replay PATH...` serves
+`ReplayUpstream` is the server (`upstream`; the wire side in `transport`); a `Cassette`
+(`cassette`) answers each request: `meaning` keys requests by the diff's definitions, `match`
+picks among the recordings, `facts` and `state` answer for stored responses and
+conversations, `miss` explains a request nothing answers. `respdeck replay PATH...` serves
 recordings from the command line. The server is imported on first use.
 """
 
@@ -12,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from .match import Matcher, RequestKey, candidates, request_key
 
 if TYPE_CHECKING:
+    from .miss import Miss
     from .upstream import ReplayUpstream, Served, load_exchanges
 
 __all__ = [
     "Matcher",
+    "Miss",
     "ReplayUpstream",
     "RequestKey",
     "Served",
@@ -30,4 +34,8 @@ def __getattr__(name: str) -> Any:
         from . import upstream
 
         return getattr(upstream, name)
+    if name == "Miss":
+        from .miss import Miss
+
+        return Miss
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

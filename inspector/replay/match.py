@@ -1,18 +1,19 @@
 """Which recorded exchange answers an incoming request: pure functions plus a round-robin pick.
 
-Replay must work when a client's requests are not byte-identical to the recorded ones (another
-host, an Azure-style prefix, query parameters in another order, JSON keys reordered, a prompt
-that changed a little), yet never answer a streaming call with a JSON body or vice versa.
-So matching goes in tiers: exact (method, path, query, JSON body), then the recordings whose
-comparable fields (model, input, other top-level keys, query parameters) agree best, then the
-only recording of that method and path (or ones whose request the importer made up).
+Keys normalise what never matters (host, an Azure-style prefix, query order, JSON key order);
+what else is left out (volatile fields, ids, user ignore paths) is `meaning`'s job, which
+builds the keys HTTP matching compares. Tiers: `exact` (method, path, query and body agree),
+then `synthetic` (a recording whose request the importer made up stands for any request of
+its route and stream flag). A WebSocket session is chosen leniently (`lenient`): also the
+recording whose first message agrees best (`similar`) or the only one on the path (`only`),
+since an agent's first message changes from run to run.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -134,10 +135,13 @@ def similarity(recorded: RequestKey, incoming: RequestKey) -> tuple[int, ...] | 
     return (*primary, equal + equal_q - differ)
 
 
-def candidates(pool: Sequence[RequestKey], incoming: RequestKey) -> tuple[list[int], str]:
+def candidates(
+    pool: Sequence[RequestKey], incoming: RequestKey, lenient: bool = False
+) -> tuple[list[int], str]:
     """Indexes into `pool` that answer `incoming` equally well, in pool order, and the tier
-    that found them: `exact`, `similar`, `only` (sole recording of that method and path),
-    `synthetic` (recordings whose request was made up), or `none`."""
+    that found them: `exact`, with `lenient` also `similar` and `only` (sole recording of
+    that method and path), then `synthetic` (recordings whose request was made up), or
+    `none`."""
     same = [
         i for i, k in enumerate(pool) if k.method == incoming.method and k.path == incoming.path
     ]
@@ -146,46 +150,90 @@ def candidates(pool: Sequence[RequestKey], incoming: RequestKey) -> tuple[list[i
     exact = [i for i in same if pool[i].query == incoming.query and pool[i].body == incoming.body]
     if exact:
         return exact, "exact"
-    scores = {i: similarity(pool[i], incoming) for i in same}
-    ranked = {i: s for i, s in scores.items() if s is not None}
-    if ranked:
-        best = max(ranked.values())
-        return [i for i in same if ranked.get(i) == best], "similar"
-    if len(same) == 1:
-        return same, "only"
+    if lenient:
+        scores = {i: similarity(pool[i], incoming) for i in same}
+        ranked = {i: s for i, s in scores.items() if s is not None}
+        if ranked:
+            best = max(ranked.values())
+            return [i for i in same if ranked.get(i) == best], "similar"
+        if len(same) == 1:
+            return same, "only"
     synthetic = [i for i in same if pool[i].synthetic and pool[i].stream == incoming.stream]
     if synthetic:
         return synthetic, "synthetic"
     return [], "none"
 
 
-class Matcher:
-    """Candidates plus the one stateful part: equal candidates are served round-robin in
-    recorded order, so a background response polled several times replays its states, and a
-    recorded retry (a stream, then a 429 for the same body) replays in turn."""
+def closest(pool: Sequence[RequestKey], incoming: RequestKey) -> int | None:
+    """The recording most like `incoming` on its method and path (the same stream flag
+    first, then `similarity`, then the earliest), to explain a miss by; None when the route
+    has none."""
+    same = [
+        i for i, k in enumerate(pool) if k.method == incoming.method and k.path == incoming.path
+    ]
 
-    def __init__(self, keys: Sequence[RequestKey]) -> None:
+    def rank(i: int) -> tuple[int, tuple[int, ...], int]:
+        score = similarity(pool[i], incoming)
+        return (int(pool[i].stream == incoming.stream), score or (-(1 << 30),), -i)
+
+    return max(same, key=rank) if same else None
+
+
+class Matcher:
+    """Candidates plus the one stateful part: equal candidates are served in recorded order,
+    so a background response polled several times replays its states, and a recorded retry
+    (a stream, then a 429 for the same body) replays in turn. `links` (a recording's
+    `previous_response_id` and `conversation`, as sent) narrow equal candidates to those
+    continuing the same state as the request, when any does."""
+
+    def __init__(self, keys: Sequence[RequestKey], links: Sequence[Hashable] = ()) -> None:
         self.keys = list(keys)
+        self.links = list(links) or [None] * len(self.keys)
         self._by_route: dict[tuple[str, str], list[int]] = {}
         for i, key in enumerate(self.keys):
             self._by_route.setdefault((key.method, key.path), []).append(i)
         self._turns: dict[tuple[int, ...], int] = {}
         self._lock = threading.Lock()
 
-    def candidates(self, incoming: RequestKey) -> tuple[list[int], str]:
+    def route(self, method: str, path: str) -> list[int]:
+        """Indexes of the recordings of one method and path, in recorded order."""
+        return list(self._by_route.get((method, path), []))
+
+    def closest(self, incoming: RequestKey) -> int | None:
+        """`closest()` over the recordings of the same method and path."""
+        route = self._by_route.get((incoming.method, incoming.path), [])
+        found = closest([self.keys[i] for i in route], incoming)
+        return None if found is None else route[found]
+
+    def candidates(self, incoming: RequestKey, lenient: bool = False) -> tuple[list[int], str]:
         """Like `candidates()`, over the recordings of the same method and path only."""
         route = self._by_route.get((incoming.method, incoming.path), [])
-        found, tier = candidates([self.keys[i] for i in route], incoming)
+        found, tier = candidates([self.keys[i] for i in route], incoming, lenient)
         return [route[i] for i in found], tier
 
-    def pick(self, incoming: RequestKey) -> tuple[int | None, str]:
-        """The index of the recording to serve now (None when nothing matches), and the tier."""
-        found, tier = self.candidates(incoming)
+    def pick(
+        self,
+        incoming: RequestKey,
+        *,
+        link: Hashable = None,
+        cycle: bool = True,
+        lenient: bool = False,
+        allowed: Callable[[int], bool] | None = None,
+    ) -> tuple[int | None, str]:
+        """The index of the recording to serve now (None when nothing matches), and the tier.
+        Without `cycle`, a group served to the end answers None (tier `exhausted`): what
+        comes after the recorded polls is the state's to say. `allowed` vets candidates."""
+        found, tier = self.candidates(incoming, lenient)
+        if allowed is not None:
+            found = [i for i in found if allowed(i)]
         if not found:
-            return None, tier
-        group = tuple(found)
+            return None, tier if tier == "none" else "refused"
+        linked = [i for i in found if link is not None and self.links[i] == link]
+        group = tuple(linked or found)
         with self._lock:
             turn = self._turns.get(group, 0)
+            if not cycle and turn >= len(group):
+                return None, "exhausted"
             self._turns[group] = turn + 1
         return group[turn % len(group)], tier
 

@@ -1,77 +1,43 @@
-"""A local HTTP server that answers like the OpenAI Responses API, from recorded exchanges.
+"""`ReplayUpstream`: a local server that answers like the OpenAI Responses API, from recordings.
 
-It stands in for the real upstream where the network must not be used: end-to-end tests of the
-recorder proxy, `respdeck demo`, proxy benchmarks. Bodies go out byte for byte as recorded
-(still content-encoded), each recorded network chunk as its own flushed write at its recorded
-offset, so a client (or a proxy in between) sees the original chunking and timing. One asyncio
-loop in a background thread serves every connection; h11 frames HTTP/1.1 (keep-alive included)
-and wsproto the WebSocket mode.
+It stands in for the real upstream where the network must not be used: tests (the pytest
+plugin, the recorder's end-to-end tests), `respdeck demo`, `respdeck replay`, benchmarks.
 
-    respdeck replay recordings/ [--port N] [--pace F]
+    with ReplayUpstream.from_paths(["recordings/"], pace=0, ignore=["metadata.run_id"]) as up:
+        client = openai.OpenAI(base_url=up.url + "/v1", api_key="sk-test")
+        ...
+        assert not up.misses, up.misses[0].explanation
+        print(up.played, up.unplayed())
+
+Several cassettes on one server: `ReplayUpstream.from_cassettes({"a": [paths], "b": [...]})`
+(or `add_cassette`); a client of cassette `a` uses `up.cassette_url("a")`, which is
+`{url}/cassettes/a/v1`: the name is one path segment, percent-encoded (`a%2Fb` for `a/b`). A
+server built from one list of exchanges holds one cassette, named "", served without prefix.
+`played`, `misses` and `unplayed()` cover every cassette (`cassette(name)` for one); they
+are copies taken under a lock, safe to read while the server runs, and `wait_served(n)`
+blocks until n requests were answered.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import itertools
-import json
-import logging
-import re
-import socket
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
-from http.client import responses
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Self
-
-import h11
-from wsproto.connection import Connection as WsConnection
-from wsproto.connection import ConnectionType
-from wsproto.events import BytesMessage, CloseConnection, Ping, TextMessage
-from wsproto.utilities import generate_accept_token
+from typing import Any
+from urllib.parse import quote, unquote
 
 from addon.importers import iter_paths, load_file
-from addon.wire.exchange import Exchange, HttpRequest, HttpResponse, WsMessage, header
+from addon.wire.exchange import Exchange
 
-from .match import (
-    Matcher,
-    RequestKey,
-    normalize_path,
-    recording_key,
-    request_key,
-    ws_replies,
-    ws_turns,
-)
+from .answers import api_error
+from .cassette import Cassette, label
+from .meaning import Rules
+from .miss import Miss
+from .transport import Routed, Served, Transport
 
-log = logging.getLogger("respdeck.replay")
+__all__ = ["Miss", "ReplayUpstream", "Served", "label", "load_exchanges"]
 
-# Never forwarded: they describe one connection, not the response (framing is recomputed).
-HOP_BY_HOP = frozenset(
-    {
-        "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "te", "trailer",
-        "proxy-authorization", "trailers", "transfer-encoding", "upgrade", "content-length",
-        "sec-websocket-accept", "sec-websocket-extensions", "sec-websocket-protocol",
-    }
-)  # fmt: skip
-_TOKEN = re.compile(rb"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_CTL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
-
-
-@dataclass(slots=True)
-class Served:
-    """One request the upstream answered, for tests and logs."""
-
-    method: str
-    target: str
-    status: int
-    source: str | None  # `file#index` of the recording served, None for a 404
-    tier: str  # how it matched (see match.candidates)
-
-
-def label(exchange: Exchange) -> str:
-    return f"{Path(exchange.source).name or '?'}#{exchange.index}"
+PREFIX = "/cassettes/"
 
 
 def load_exchanges(paths: Iterable[str | Path]) -> list[Exchange]:
@@ -79,322 +45,125 @@ def load_exchanges(paths: Iterable[str | Path]) -> list[Exchange]:
     return [ex for path in iter_paths(Path(p) for p in paths) for ex in load_file(path)]
 
 
-def _clean_headers(pairs: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    """Recorded headers as h11 accepts them: hop-by-hop dropped, malformed ones skipped."""
-    out = []
-    for name, value in pairs:
-        if name.lower() in HOP_BY_HOP:
-            continue
-        raw_name, raw_value = name.encode("latin-1", "replace"), value.encode("utf-8")
-        if _TOKEN.match(raw_name):
-            out.append((raw_name, _CTL.sub(b"", raw_value).strip()))
-    return out
-
-
-def response_head(response: HttpResponse, cut: bool) -> list[tuple[bytes, bytes]]:
-    """Headers to send: recorded ones plus fresh framing. Chunked when the recording was
-    (so each chunk stays a chunk), else Content-Length; a cut-off body keeps a longer recorded
-    Content-Length, or goes chunked, so the client sees it end early, as it did then."""
-    headers = _clean_headers(response.headers)
-    if response.status < 200 or response.status in (204, 304):
-        return headers
-    encoding = (header(response.headers, "transfer-encoding") or "").lower()
-    length_text = header(response.headers, "content-length") or ""
-    length = int(length_text) if length_text.strip().isdigit() else None
-    multi = response.chunks is not None and len(response.chunks) > 1
-    if cut and length is not None and length > len(response.body):
-        return [*headers, (b"content-length", str(length).encode())]
-    if cut or "chunked" in encoding or (length is None and multi):
-        return [*headers, (b"transfer-encoding", b"chunked")]
-    return [*headers, (b"content-length", str(len(response.body)).encode())]
-
-
-def not_found(key: RequestKey, loaded: int) -> HttpResponse:
-    """An OpenAI-style error, so SDKs raise their usual NotFoundError with a useful message."""
-    message = f"respdeck replay: no recorded exchange for {key.describe()} ({loaded} loaded)"
-    error = {"message": message, "type": "invalid_request_error", "param": None,
-             "code": "no_recorded_exchange"}  # fmt: skip
-    return HttpResponse(
-        404, [("content-type", "application/json")], json.dumps({"error": error}).encode()
-    )
-
-
-class ReplayUpstream:
+class ReplayUpstream(Transport):
     """Serve recorded exchanges over HTTP (and the WebSocket mode) from a background thread.
 
-    `pace` scales recorded delays: 1 replays real time, 0.5 twice as fast, 0 without waiting.
-    Use as a context manager or with start()/stop(); `url` is `http://host:port` (clients add
-    `/v1`). `served` lists every answered request.
+    `ignore` names request paths matching leaves out, besides the volatile fields (the
+    syntax of `respdeck diff --ignore`). Use as a context manager or with start()/stop().
     """
 
     def __init__(
         self,
-        exchanges: Iterable[Exchange],
+        exchanges: Iterable[Exchange] = (),
         *,
         pace: float = 1.0,
         host: str = "127.0.0.1",
         port: int = 0,
+        ignore: Iterable[str] = (),
     ) -> None:
-        if pace < 0:
-            raise ValueError("pace must be >= 0")
-        self.pace = pace
-        self.host = host
-        self.port = port
-        self.http: list[Exchange] = []
-        self.websockets: list[Exchange] = []
-        for ex in exchanges:
-            if ex.websocket is not None:
-                self.websockets.append(ex)
-            elif ex.response is not None and ex.response.status >= 200:
-                self.http.append(ex)
-        self.matcher = Matcher([recording_key(e) for e in self.http])
-        self.ws_matcher = Matcher([recording_key(e) for e in self.websockets])
-        self.served: list[Served] = []
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stopping: asyncio.Event | None = None
+        super().__init__(pace=pace, host=host, port=port)
+        self.rules = Rules.of(ignore)
+        self._cassettes: dict[str, Cassette] = {}
+        self._lock = threading.Lock()
+        self.add_cassette("", exchanges)
 
     @classmethod
     def from_paths(cls, paths: Iterable[str | Path], **kwargs: Any) -> ReplayUpstream:
         """Load recordings (files or folders, any format respdeck imports)."""
         return cls(load_exchanges(paths), **kwargs)
 
+    @classmethod
+    def from_cassettes(
+        cls, cassettes: Mapping[str, Iterable[str | Path] | Iterable[Exchange]], **kwargs: Any
+    ) -> ReplayUpstream:
+        """One server for several cassettes: name -> paths (files, folders) or exchanges."""
+        server = cls(**kwargs)
+        for name, given in cassettes.items():
+            items = list(given)
+            exchanges = [e for e in items if isinstance(e, Exchange)]
+            paths = [p for p in items if isinstance(p, str | Path)]
+            server.add_cassette(name, [*exchanges, *load_exchanges(paths)])
+        return server
+
+    # -- cassettes ---------------------------------------------------------------------------
+
+    def add_cassette(
+        self, name: str, exchanges: Iterable[Exchange], ignore: Iterable[str] | None = None
+    ) -> Cassette:
+        """Serve `exchanges` as cassette `name` (replacing one of that name), from now on; its
+        own `ignore` paths, else the server's."""
+        rules = self.rules if ignore is None else Rules.of(ignore)
+        cassette = Cassette(name, exchanges, rules)
+        with self._lock:
+            self._cassettes[name] = cassette
+        return cassette
+
+    def remove_cassette(self, name: str) -> None:
+        with self._lock:
+            self._cassettes.pop(name, None)
+
+    def cassette(self, name: str = "") -> Cassette:
+        """One cassette (KeyError when the server holds none of that name)."""
+        with self._lock:
+            return self._cassettes[name]
+
     @property
-    def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+    def cassettes(self) -> dict[str, Cassette]:
+        with self._lock:
+            return dict(self._cassettes)
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    def cassette_url(self, name: str = "") -> str:
+        """The base URL a client of cassette `name` uses (with `/v1`)."""
+        return self.url + (f"{PREFIX}{quote(name, safe='')}" if name else "") + "/v1"
 
-    def start(self) -> Self:
-        """Bind now (errors such as a port in use raise here), then serve in a thread."""
-        if self._thread is not None:
-            return self
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
-            sock.listen(1024)
-        except OSError:
-            sock.close()
-            raise
-        self.port = sock.getsockname()[1]
-        ready, failed = threading.Event(), []
-
-        def run() -> None:
-            try:
-                asyncio.run(self._main(sock, ready))
-            except BaseException as exc:  # surfaced by start() when it happens before serving
-                failed.append(exc)
-                ready.set()
-
-        self._thread = threading.Thread(target=run, name="replay-upstream", daemon=True)
-        self._thread.start()
-        ready.wait()
-        if failed:
-            self._thread = None
-            raise failed[0]
-        return self
-
-    def stop(self) -> None:
-        if self._thread is None or self._loop is None or self._stopping is None:
-            return
-        with contextlib.suppress(RuntimeError):  # loop already gone
-            self._loop.call_soon_threadsafe(self._stopping.set)
-        self._thread.join(timeout=10)
-        self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    async def _main(self, sock: socket.socket, ready: threading.Event) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stopping = asyncio.Event()
-        tasks: set[asyncio.Task[None]] = set()
-
-        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            tasks.add(task)
-            try:
-                await self._connection(reader, writer)
-            finally:
-                tasks.discard(task)
-                writer.close()
-
-        server = await asyncio.start_server(handle, sock=sock, limit=1 << 20)
-        ready.set()
-        await self._stopping.wait()
-        server.close()
-        for task in list(tasks):
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await server.wait_closed()
-
-    # -- HTTP --------------------------------------------------------------------------------
-
-    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        sock = writer.get_extra_info("socket")
-        if sock is not None:  # every chunk leaves at once, not when Nagle's algorithm says
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn = h11.Connection(h11.SERVER, max_incomplete_event_size=1 << 20)
-        with contextlib.suppress(ConnectionError, h11.ProtocolError, asyncio.CancelledError):
-            while True:
-                request = await self._next(conn, reader)
-                if not isinstance(request, h11.Request):
-                    return
-                body = bytearray()
-                if conn.they_are_waiting_for_100_continue:
-                    writer.write(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
-                while not isinstance(event := await self._next(conn, reader), h11.EndOfMessage):
-                    if not isinstance(event, h11.Data):
-                        return
-                    body += event.data
-                if (dict(request.headers).get(b"upgrade") or b"").lower() == b"websocket":
-                    await self._websocket(conn, reader, writer, request)
-                    return
-                if not await self._respond(conn, writer, request, bytes(body)):
-                    return
-                if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
-                    return
-                conn.start_next_cycle()
+    def route(self, target: str) -> Routed:
+        """`/cassettes/{name}/...` asks for cassette `name`; anything else for the one named ""."""
+        cassettes = self.cassettes
+        if target.startswith(PREFIX):
+            segment, _, rest = target[len(PREFIX) :].partition("/")
+            name = unquote(segment.split("?", 1)[0])
+            if name in cassettes:
+                return Routed(cassettes[name], "/" + rest)
+            return Routed(None, target, self._unknown(f"no cassette named {name!r}", cassettes))
+        if "" in cassettes and (
+            cassettes[""].http or cassettes[""].websockets or len(cassettes) == 1
+        ):
+            return Routed(cassettes[""], target)
+        return Routed(None, target, self._unknown("no cassette chosen", cassettes))
 
     @staticmethod
-    async def _next(conn: h11.Connection, reader: asyncio.StreamReader) -> Any:
-        while (event := conn.next_event()) is h11.NEED_DATA:
-            conn.receive_data(await reader.read(65536))
-        return event
-
-    async def _sleep_until(self, start: float, offset_ms: float | None) -> None:
-        if self.pace and offset_ms:
-            assert self._loop is not None
-            delay = start + offset_ms * self.pace / 1000 - self._loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-
-    async def _respond(
-        self, conn: h11.Connection, writer: asyncio.StreamWriter, request: h11.Request, body: bytes
-    ) -> bool:
-        """Answer one request; False when the connection must close (a cut-off body)."""
-        assert self._loop is not None
-        start = self._loop.time()
-        method, target = request.method.decode("latin-1"), request.target.decode("latin-1")
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers]
-        key = request_key(method, target, body, headers)
-        index, tier = self.matcher.pick(key)
-        if index is None:
-            log.warning("replay: no recorded exchange for %s", key.describe())
-            exchange = Exchange(HttpRequest(method, target), not_found(key, len(self.http)))
-        else:
-            exchange = self.http[index]
-        response = exchange.response
-        assert response is not None
-        source = label(exchange) if index is not None else None
-        self.served.append(Served(method, target, response.status, source, tier))
-        log.info("%s %s -> %d %s (%s)", method, target, response.status, source, tier)
-        cut = response.truncated or exchange.aborted
-        first = response.chunks[0][0] if response.chunks else None
-        marks = [x for x in (exchange.timings.ttfb_ms, first) if x is not None]
-        await self._sleep_until(start, min(marks) if marks else None)  # headers with 1st byte
-        reason = responses.get(response.status, "").encode()
-        head = response_head(response, cut)
-        writer.write(
-            conn.send(h11.Response(status_code=response.status, headers=head, reason=reason))
+    def _unknown(what: str, cassettes: Mapping[str, Cassette]) -> Any:
+        names = ", ".join(repr(n) for n in cassettes if n) or "none"
+        message = (
+            f"respdeck replay: {what}: this server holds cassettes {names}; "
+            f"use {PREFIX}{{name}}/v1 as the base URL"
         )
-        await writer.drain()
-        for offset, piece in response.iter_chunks():
-            await self._sleep_until(start, offset)
-            if piece:
-                writer.write(conn.send(h11.Data(data=bytes(piece))))
-                await writer.drain()
-        if cut:
-            return False
-        writer.write(conn.send(h11.EndOfMessage()))
-        await writer.drain()
-        return True
+        return api_error(404, message)
 
-    # -- WebSocket mode ----------------------------------------------------------------------
+    # -- tallies -----------------------------------------------------------------------------
 
-    async def _websocket(
-        self,
-        conn: h11.Connection,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        request: h11.Request,
-    ) -> None:
-        """Accept the upgrade, then answer the k-th client message with the server messages
-        that followed the k-th recorded one, paced from when it arrived. With several
-        recordings on the path, the first client message picks one."""
-        assert self._loop is not None
-        loop, target = self._loop, request.target.decode("latin-1")
-        route = normalize_path(target)
-        pool = [i for i, k in enumerate(self.ws_matcher.keys) if k.path == route]
-        client_key = dict(request.headers).get(b"sec-websocket-key")
-        if not pool or not client_key:
-            await self._respond(conn, writer, request, b"")
-            return
-        chosen = self.websockets[pool[0]] if len(pool) == 1 else None
-        head = _clean_headers(chosen.response.headers if chosen and chosen.response else [])
-        head += [(b"upgrade", b"websocket"), (b"connection", b"Upgrade"),
-                 (b"sec-websocket-accept", generate_accept_token(client_key))]  # fmt: skip
-        reason = b"Switching Protocols"
-        switch = h11.InformationalResponse(status_code=101, headers=head, reason=reason)
-        writer.write(conn.send(switch))
-        ws = WsConnection(ConnectionType.SERVER, trailing_data=conn.trailing_data[0])
-        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
+    @property
+    def http(self) -> list[Exchange]:
+        """The HTTP recordings of every cassette."""
+        return [e for c in self.cassettes.values() for e in c.http]
 
-        async def play(messages: list[WsMessage], start: float, base: float | None) -> None:
-            for m in messages:
-                offset = None if m.offset_ms is None else m.offset_ms - (base or 0)
-                await self._sleep_until(start, offset)
-                text = m.content.decode("utf-8", "replace") if m.is_text else None
-                event = TextMessage(text) if text is not None else BytesMessage(m.content)
-                writer.write(ws.send(event))
-                await writer.drain()
+    @property
+    def websockets(self) -> list[Exchange]:
+        return [e for c in self.cassettes.values() for e in c.websockets]
 
-        async def sender(chosen: Exchange | None) -> None:
-            if chosen is not None:
-                self.served.append(Served("GET", target, 101, label(chosen), "websocket"))
-                await play(ws_turns(chosen.websocket or [])[0], loop.time(), chosen.timings.ttfb_ms)
-            for turn in itertools.count():
-                received, content = await queue.get()
-                if chosen is None:
-                    found, tier = self.ws_matcher.pick(request_key("WS", target, content))
-                    chosen = self.websockets[found] if found is not None else None
-                    named = label(chosen) if chosen else None
-                    self.served.append(Served("GET", target, 101, named, tier))
-                client, replies = ws_replies(chosen.websocket or [], turn) if chosen else (None, [])
-                if client is not None:
-                    await play(replies, received, client.offset_ms)
-                    continue
-                what = f"client message #{turn + 1} on {route}"
-                log.warning("replay: no recorded WebSocket reply for %s", what)
-                error = {"type": "invalid_request_error", "code": "no_recorded_exchange",
-                         "message": f"respdeck replay: no recorded reply for {what}"}  # fmt: skip
-                writer.write(ws.send(TextMessage(json.dumps({"type": "error", "error": error}))))
+    @property
+    def played(self) -> list[str]:
+        """Labels of the recordings played, in order per cassette (`name:` in front on a
+        server with several)."""
+        return [self._named(c, x) for c in self.cassettes.values() for x in c.played]
 
-        task = asyncio.create_task(sender(chosen))
-        parts: list[bytes | bytearray] = []  # wsproto hands BytesMessage data as either
-        try:
-            while not task.done() and (data := await reader.read(65536)):
-                ws.receive_data(data)
-                for event in ws.events():
-                    if isinstance(event, TextMessage | BytesMessage):
-                        parts.append(
-                            event.data.encode() if isinstance(event.data, str) else event.data
-                        )
-                        if event.message_finished:
-                            queue.put_nowait((loop.time(), b"".join(parts)))
-                            parts.clear()
-                    elif isinstance(event, Ping | CloseConnection):
-                        writer.write(ws.send(event.response()))
-                    if isinstance(event, CloseConnection):
-                        return
-                await writer.drain()
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+    @property
+    def misses(self) -> list[Miss]:
+        return [m for c in self.cassettes.values() for m in c.misses]
+
+    def unplayed(self) -> list[str]:
+        return [self._named(c, x) for c in self.cassettes.values() for x in c.unplayed()]
+
+    @staticmethod
+    def _named(cassette: Cassette, text: str) -> str:
+        return f"{cassette.name}:{text}" if cassette.name else text
