@@ -7,8 +7,11 @@ Body shapes read here:
   their boundaries kept as the chunk table. HAR has no per-chunk times, so chunk offsets are
   spread over the receive window (all at time-to-first-byte when `receive` is 0);
 - respdeck's own `content._chunks: [[offset_ms, size], ...]` over the raw body (real times),
-  `content._truncated` and `entry._aborted`;
-- Chrome's `entry._webSocketMessages` -> `Exchange.websocket`.
+  `content._truncated`, `entry._aborted` (when present it decides, also for an entry without
+  a response), `_abortReason`, `_closedEarly` and `_startedUnknown` (the start time written
+  only because HAR requires one), as `addon/exporters/har.py` writes them;
+- Chrome's `entry._webSocketMessages` -> `Exchange.websocket` (a text message with respdeck's
+  `_encoding: "base64"` was not UTF-8: its bytes are the base64 data).
 """
 
 from __future__ import annotations
@@ -168,7 +171,10 @@ def _ws_message(raw: Any, started: datetime | None) -> WsMessage | None:
     opcode = raw.get("opcode", 1)
     data = raw.get("data")
     data = data if isinstance(data, str) else ""
-    content = _base64_or_text(data) if opcode == 2 else data.encode("utf-8", "surrogatepass")
+    if opcode == 2 or raw.get("_encoding") == "base64":
+        content = _base64_or_text(data)
+    else:
+        content = data.encode("utf-8", "surrogatepass")
     when = raw.get("time")
     offset = None
     if started is not None and isinstance(when, int | float) and not isinstance(when, bool):
@@ -196,13 +202,23 @@ def _exchange(entry: Any) -> Exchange | None:
     response = _response(raw_res, timings) if isinstance(raw_res, dict) else None
     aborted = bool(entry.get("_aborted"))
     if response is not None and response.status <= 0 and not response.body:
-        response, aborted = None, True  # Chrome's failed request: status 0, `_error`
+        response = None  # Chrome's failed request: status 0, `_error`
+        aborted = aborted if "_aborted" in entry else True
     websocket = None
     if isinstance(entry.get("_webSocketMessages"), list):
         messages = (_ws_message(m, timings.started_at) for m in entry["_webSocketMessages"])
         websocket = [m for m in messages if m is not None]
+    if entry.get("_startedUnknown") is True:
+        timings.started_at = None  # after the messages' offsets, counted from what is written
+    reason = entry.get("_abortReason")
     return Exchange(
-        request=request, response=response, timings=timings, websocket=websocket, aborted=aborted
+        request=request,
+        response=response,
+        timings=timings,
+        websocket=websocket,
+        aborted=aborted,
+        abort_reason=reason if isinstance(reason, str) else None,
+        closed_early=entry.get("_closedEarly") is True,
     )
 
 
