@@ -36,6 +36,7 @@ LAYER_OF_PREFIX: dict[str, str] = {
     "inspector.tui": "tui",
     "inspector.replay": "replay",
     "inspector.diff": "diff",
+    "inspector.cassettes": "cassettes",
     "mitmproxy": "mitmproxy",
     "textual": "textual",
 }
@@ -61,6 +62,8 @@ MAY_IMPORT: dict[str, set[str]] = {
     "replay": {*_CORE, "addon", "recorder", "inspector"},
     # pure comparison over the store's sides: no UI, no commands, no recorder
     "diff": {*_CORE, "addon", "replay"},
+    # the pytest plugin: replay server and recorder, no UI, no commands
+    "cassettes": {*_CORE, "addon", "recorder", "replay", "inspector"},
 }
 
 
