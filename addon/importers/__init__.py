@@ -1,8 +1,9 @@
 """Importers: recordings made by other tools -> `Exchange` objects.
 
-One module per format (vcrpy, ruby_vcr, govcr, azure, har, sse, bare_json, nock); `detect`
-recognises a file by its content. Every interaction of a file is returned, whatever API it
-called: deciding which ones are Responses API traffic happens later, in the wire core.
+One module per format (vcrpy, ruby_vcr, govcr, azure, har, sse, bare_json, nock, and
+respdeck's own respdeck_jsonl and raw_http); `detect` recognises a file by its content.
+Every interaction of a file is returned, whatever API it called: deciding which ones are
+Responses API traffic happens later, in the wire core.
 """
 
 from __future__ import annotations
