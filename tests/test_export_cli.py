@@ -162,3 +162,24 @@ def test_a_progress_bar_on_a_terminal(store: Path, tmp_path: Path) -> None:
     text = shown.decode("utf-8", "replace")
     assert "exporting vcr" in text and "100%" in text, text
     assert "exported" in text and out.is_file()
+
+
+def test_where_sees_the_browsers_columns(store: Path) -> None:
+    """--where is the browser's filter: computed columns (cost, tokens, time to first token)
+    and names the captures table shares (`started_at`) work unqualified."""
+    priced = rows(
+        store,
+        "SELECT count(*) AS n FROM usage WHERE cost_usd > 0.0001",
+    )[0]["n"]
+    assert priced > 0
+    done = respdeck(
+        "export", "--format", "jsonl", "--db", str(store), "--where", "cost_usd > 0.0001"
+    )
+    assert done.returncode == 0, done.stderr
+    assert 0 < len(done.stdout.splitlines()) <= priced
+    timed = rows(store, "SELECT count(*) AS n FROM exchanges WHERE started_at IS NOT NULL")
+    done = respdeck(
+        "export", "--format", "jsonl", "--db", str(store), "--where", "started_at IS NOT NULL"
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == timed[0]["n"]
