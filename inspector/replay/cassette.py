@@ -16,14 +16,15 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from addon.wire.endpoints import classify, query_params
 from addon.wire.exchange import Exchange, HttpRequest, HttpResponse
 
 from .facts import path_ids
-from .match import Matcher, normalize_path, request_key
-from .meaning import Rules, json_object, link_of, links_of
+from .match import Matcher, RequestKey, normalize_path, request_key, similarity
+from .meaning import Rules, json_object, link_of, links_of, shared_items
 from .miss import Miss, explain, miss_response
 from .state import STATE_ROUTES, State
 
@@ -146,13 +147,13 @@ class Cassette:
         method: str,
         target: str,
         body: bytes,
-        sent: dict[str, object] | None,
+        sent: dict[str, Any] | None,
         endpoint: str,
         ids: list[str],
     ) -> Miss:
         incoming = request_key(method, target, body)
         asked = f"{incoming.describe()}" + (f" in cassette {self.name}" if self.name else "")
-        near = self.matcher.closest(self.rules.key(method, target, body))
+        near = self._closest(self.rules.key(method, target, body), sent)
         note = self.state.known(endpoint, ids) if near is None else None
         if near is None and note is None:
             note = self._routes_note()
@@ -173,6 +174,20 @@ class Cassette:
             ignore=self.rules.ignore,
         )
         return Miss(method, target, text, label(recording), self.name or None)
+
+    def _closest(self, key: RequestKey, sent: dict[str, Any] | None) -> int | None:
+        """The recording to explain a miss by: of the same method and path, the same stream
+        flag first, then the most similar (`similarity`), then the most input items in
+        common, then the earliest."""
+        route = self.matcher.route(key.method, key.path)
+
+        def rank(i: int) -> tuple[int, tuple[int, ...], int, int]:
+            recorded = self.matcher.keys[i]
+            score = similarity(recorded, key) or (-(1 << 30),)
+            shared = shared_items(json_object(self.http[i].request.body), sent)
+            return (int(recorded.stream == key.stream), score, shared, -i)
+
+        return max(route, key=rank) if route else None
 
     def _routes_note(self) -> str:
         routes: dict[str, int] = {}

@@ -164,21 +164,6 @@ def candidates(
     return [], "none"
 
 
-def closest(pool: Sequence[RequestKey], incoming: RequestKey) -> int | None:
-    """The recording most like `incoming` on its method and path (the same stream flag
-    first, then `similarity`, then the earliest), to explain a miss by; None when the route
-    has none."""
-    same = [
-        i for i, k in enumerate(pool) if k.method == incoming.method and k.path == incoming.path
-    ]
-
-    def rank(i: int) -> tuple[int, tuple[int, ...], int]:
-        score = similarity(pool[i], incoming)
-        return (int(pool[i].stream == incoming.stream), score or (-(1 << 30),), -i)
-
-    return max(same, key=rank) if same else None
-
-
 class Matcher:
     """Candidates plus the one stateful part: equal candidates are served in recorded order,
     so a background response polled several times replays its states, and a recorded retry
@@ -198,12 +183,6 @@ class Matcher:
     def route(self, method: str, path: str) -> list[int]:
         """Indexes of the recordings of one method and path, in recorded order."""
         return list(self._by_route.get((method, path), []))
-
-    def closest(self, incoming: RequestKey) -> int | None:
-        """`closest()` over the recordings of the same method and path."""
-        route = self._by_route.get((incoming.method, incoming.path), [])
-        found = closest([self.keys[i] for i in route], incoming)
-        return None if found is None else route[found]
 
     def candidates(self, incoming: RequestKey, lenient: bool = False) -> tuple[list[int], str]:
         """Like `candidates()`, over the recordings of the same method and path only."""

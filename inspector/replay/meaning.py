@@ -12,15 +12,18 @@ before it is keyed, so what the diff ignores and what replay ignores are one def
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from addon.importers import SYNTHETIC_HEADER
 from addon.wire.canonical import canonical_json
+from addon.wire.content_key import content_key
 from addon.wire.result import loads
 from inspector.diff.captures import key_of
 from inspector.diff.document import make_ignore
+from inspector.diff.items import as_items
 from inspector.diff.request import tool_name
 from inspector.diff.side import DiffSide
 from inspector.diff.structure import Ignore, dotted
@@ -41,20 +44,27 @@ def json_object(body: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+_GONE = object()  # what stripping leaves of a container whose every part was ignored
+
+
 def _strip(value: Any, ignore: Ignore, section: str, parts: Sequence[object]) -> Any:
-    """`value` without the paths `ignore` leaves out (paths relative to `section`)."""
+    """`value` without the paths `ignore` leaves out (paths relative to `section`); an object
+    or array emptied by that is gone too, as if the ignored parts had never been sent."""
     if isinstance(value, dict):
-        return {
-            k: _strip(v, ignore, section, [*parts, k])
-            for k, v in value.items()
-            if not ignore.ignores(dotted([*parts, k]), section)
+        kept = {
+            k: v
+            for k, v in ((k, _strip(v, ignore, section, [*parts, k])) for k, v in value.items())
+            if v is not _GONE and not ignore.ignores(dotted([*parts, k]), section)
         }
+        return _GONE if value and not kept else kept
     if isinstance(value, list):
-        kept = []
-        for n, v in enumerate(value):
-            if not ignore.ignores(dotted([*parts, n]), section):
-                kept.append(_strip(v, ignore, section, [*parts, n]))
-        return kept
+        items = [
+            _strip(v, ignore, section, [*parts, n])
+            for n, v in enumerate(value)
+            if not ignore.ignores(dotted([*parts, n]), section)
+        ]
+        shown = [v for v in items if v is not _GONE]
+        return _GONE if value and not shown else shown
     return value
 
 
@@ -66,14 +76,16 @@ def strip_ignored(body: Mapping[str, Any], ignore: Ignore) -> dict[str, Any]:
         if ignore.ignores(key, "request"):
             continue
         if key == "tools" and isinstance(value, list):
-            out[key] = [
+            kept: Any = [
                 _strip(t, ignore, "request", ["tools", tool_name(t)]) if isinstance(t, dict) else t
                 for t in value
             ]
         elif key == "input" and isinstance(value, list):
-            out[key] = [_strip(item, ignore, "request.input", []) for item in value]
+            kept = [_strip(item, ignore, "request.input", []) for item in value]
         else:
-            out[key] = _strip(value, ignore, "request", [key])
+            kept = _strip(value, ignore, "request", [key])
+        if kept is not _GONE:
+            out[key] = [v for v in kept if v is not _GONE] if isinstance(kept, list) else kept
     return out
 
 
@@ -133,6 +145,15 @@ class Rules:
     def ws_key(self, target: str, message: bytes) -> RequestKey:
         """A WebSocket session's key: its first client message, keyed as a body (method WS)."""
         return self.key("WS", target, message)
+
+
+def shared_items(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> int:
+    """How many input items two bodies have in common, by content (each counted once): what
+    tells the closest of several recordings that all differ somewhere in their input."""
+    if not a or not b:
+        return 0
+    keys = Counter(content_key(i) for i in as_items(a.get("input")))
+    return sum((keys & Counter(content_key(i) for i in as_items(b.get("input")))).values())
 
 
 def links_of(bodies: Iterable[bytes]) -> list[Hashable]:
