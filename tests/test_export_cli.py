@@ -183,3 +183,24 @@ def test_where_sees_the_browsers_columns(store: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == timed[0]["n"]
+
+
+@pytest.mark.parametrize("fmt", ["har", "vcr", "jsonl", "batch", "curl", "raw"])
+def test_every_export_scans_clean_and_a_planted_key_is_found(
+    store: Path, tmp_path: Path, fmt: str
+) -> None:
+    """What export writes holds fingerprints only (scan finds nothing); the same file with a
+    key pasted into a request body is caught at its line."""
+    out = tmp_path / f"all.{fmt}"
+    done = respdeck("export", "--format", fmt, "--db", str(store), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    clean = respdeck("scan", str(out))
+    assert clean.returncode == 0, clean.stdout
+    data = out.read_bytes()  # raw holds gzip bodies as received: not all of it is text
+    at = data.index(b"gpt-4.1-mini")  # a model name inside a request body
+    pasted = "sk-proj-" + "T3stN0tReal" * 4  # looks like a real key (PLANTED is all Qs)
+    out.write_bytes(data[:at] + pasted.encode() + b" " + data[at:])
+    found = respdeck("scan", str(out))
+    line = data[:at].count(b"\n") + 1
+    assert found.returncode == 1 and f"{out}:{line}: openai-project-key" in found.stdout
+    assert pasted not in found.stdout
