@@ -11,12 +11,17 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
 
 from ._common import db_option, writing
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from inspector.resend.run import Options, Report
 
 EPILOG = (
     "ID: an exchange id or a unique prefix of it, or a response id (resp_...). PATH: dotted "
@@ -88,8 +93,13 @@ def _check_upstream(url: str) -> None:
 
 
 def _resend(
-    conn: Any, ids: tuple[str, ...], capture: str | None, edit: bool, yes: bool, options: Any
-) -> Any:
+    conn: duckdb.DuckDBPyConnection,
+    ids: tuple[str, ...],
+    capture: str | None,
+    edit: bool,
+    yes: bool,
+    options: Options,
+) -> Report:
     from addon.store.db import StoreError
     from inspector.resend.edit import EditError, parse_edited, pretty
     from inspector.resend.run import (
@@ -103,6 +113,7 @@ def _resend(
     )
 
     try:
+        capture_id = None
         if capture:
             capture_id, jobs = prepare_capture(conn, capture, options)
         else:
@@ -126,9 +137,9 @@ def _resend(
         if not click.confirm(f"Send {count} request{'s' * (count != 1)}?", err=True):
             click.echo("respdeck: nothing sent", err=True)
             sys.exit(2)
-    return run_capture(conn, capture_id, jobs, options) if capture else run(
-        conn, jobs, options, "resend of " + " ".join(ids)
-    )  # fmt: skip
+    if capture_id is not None:
+        return run_capture(conn, capture_id, jobs, options)
+    return run(conn, jobs, options, "resend of " + " ".join(ids))
 
 
 def _print(renderables: list[Any]) -> None:

@@ -320,6 +320,7 @@ def run_capture(
     }  # fmt: skip
     head = Text(
         f"re-ran capture {short_id(capture_id)} as {short_id(recording.capture_id)}: "
-        f"{len(new)} of {len(jobs)} sent, {len(ids)} ids re-chained"
+        f"{len(new)} of {len(jobs)} sent, {sum(a != b for a, b in ids.items())} ids "
+        "re-chained"
     )
     return Report(document, [head, *capture_renderables(doc)], trouble)
