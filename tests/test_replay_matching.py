@@ -247,3 +247,19 @@ def test_tallies_read_while_requests_are_served_from_threads() -> None:
         assert (len(server.played), len(server.misses)) == (16, 24)
     for counts in zip(*seen, strict=True):  # each tally only grows
         assert list(counts) == sorted(counts)
+
+
+def test_a_websocket_turn_never_recorded_is_a_miss_too() -> None:
+    from .test_replay_upstream import ws_session
+
+    (session,) = [e for e in load_file(RECORDINGS / "websocket.har") if e.websocket]
+    sent = [m.content for m in session.websocket or [] if m.from_client]
+    extra = b'{"type":"response.create","input":"more"}'
+    with ReplayUpstream([session], pace=0) as server:
+        turns = ws_session(server.port, [*sent, extra])
+        (miss,) = server.misses
+        assert server.played == ["websocket.har#0"] and server.unplayed() == []
+    error = turns[2][0][1]["error"]
+    assert error["code"] == "respdeck_no_match" and error["message"] == miss.explanation
+    assert (miss.method, miss.closest) == ("WS", "websocket.har#0")
+    assert "client message #3" in miss.explanation and "has 2 turn(s)" in miss.explanation

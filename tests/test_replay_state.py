@@ -191,7 +191,7 @@ def test_a_conversation_holds_what_was_played_into_it(serve: Serve) -> None:
     client, server = serve("conversation.har")
     conversation = client.conversations.create(**body_of("conversation.har", 0))
     cid = conversation.id
-    early = client.conversations.items.list(cid, order="asc")
+    early = client.conversations.items.list(cid)  # the recorded request, not yet its moment
     assert [i.content[0].text for i in early.data] == ["Hi! I'm planning a weekend in Lisbon."]  # type: ignore[union-attr]
     client.conversations.items.create(cid, **body_of("conversation.har", 1))
     client.responses.create(**body_of("conversation.har", 2))
