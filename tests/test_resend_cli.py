@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -85,7 +86,7 @@ class Echo:
                 answer = response_obj([message(text)], id=f"resp_echo{n}")
                 answer["model"] = request.get("model", "gpt-4.1-mini")
                 if request.get("stream"):
-                    events = text_stream(text.split(" "))
+                    events = text_stream(re.findall(r"\S+\s*", text))
                     for event in events:
                         if "response" in event:
                             event["response"].update(id=f"resp_echo{n}", model=answer["model"])
