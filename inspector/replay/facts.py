@@ -13,15 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from addon.wire.endpoints import query_params
 from addon.wire.exchange import Exchange
-from addon.wire.parse import parse_exchange
-from addon.wire.result import ParsedExchange, loads
 
 from .listing import full_listing, with_ids
 from .match import normalize_path
+from .meaning import json_object
+
+if TYPE_CHECKING:  # the parser (and openai's models) load with the first request on state
+    from addon.wire.result import ParsedExchange
 
 TERMINAL = frozenset({"completed", "failed", "incomplete", "cancelled"})
 
@@ -129,6 +131,8 @@ def _add_create(facts: Facts, index: int, parsed: ParsedExchange, request: dict[
 
 def _add(facts: Facts, index: int, exchange: Exchange) -> None:
     """What one successful HTTP exchange says (see the module docstring)."""
+    from addon.wire.parse import parse_exchange
+
     parsed = parse_exchange(exchange)
     endpoint, request = parsed.endpoint, parsed.request
     body = request.body if isinstance(request.body, dict) else {}
@@ -191,15 +195,14 @@ def _add_conversation(
 
 def _add_websocket(facts: Facts, exchange: Exchange) -> None:
     """A WebSocket session's responses: each turn's final, with the input its create sent."""
+    from addon.wire.parse import parse_exchange
+
     parsed = parse_exchange(exchange)
     creates = []
     for message in exchange.websocket or []:
         if message.from_client:
-            try:
-                data = loads(message.content)
-            except ValueError:
-                continue
-            if isinstance(data, dict) and data.get("type") == "response.create":
+            data = json_object(message.content)
+            if data is not None and data.get("type") == "response.create":
                 creates.append(data)
     for n, (_, raw) in enumerate(parsed.turns):
         if isinstance(raw.get("id"), str):

@@ -12,15 +12,17 @@ before it is keyed, so what the diff ignores and what replay ignores are one def
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import orjson
+
 from addon.importers import SYNTHETIC_HEADER
 from addon.wire.canonical import canonical_json
 from addon.wire.content_key import content_key
-from addon.wire.result import loads
 from inspector.diff.captures import key_of
 from inspector.diff.document import make_ignore
 from inspector.diff.items import as_items
@@ -38,9 +40,12 @@ def json_object(body: bytes) -> dict[str, Any] | None:
     if not body.strip():
         return None
     try:
-        data = loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        try:  # what orjson refuses and json reads (NaN, huge integers)
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            return None
     return data if isinstance(data, dict) else None
 
 
