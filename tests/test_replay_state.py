@@ -178,6 +178,17 @@ def test_cancel_recorded_or_not_leaves_the_response_cancelled(serve: Serve) -> N
     assert tiers(server) == ["exact", "exact", "state", "exact", "state", "state", "exact", "state"]
 
 
+def test_a_response_created_with_store_false_is_not_kept(serve: Serve) -> None:
+    client, server = serve("whole_input_codex.har")
+    request = body_of("whole_input_codex.har")
+    assert request["store"] is False
+    with client.responses.create(**request) as stream:
+        response_id = [e for e in stream][-1].response.id
+    with pytest.raises(openai.NotFoundError, match=f"Response with id '{response_id}' not found"):
+        client.responses.retrieve(response_id)
+    assert tiers(server) == ["exact", "state"]
+
+
 def test_an_id_no_recording_knows_is_a_miss_that_says_what_is_known(serve: Serve) -> None:
     client, _ = serve("vcr_cassette.yaml")
     with pytest.raises(openai.NotFoundError, match="no recording knows response resp_nope"):

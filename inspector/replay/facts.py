@@ -48,6 +48,7 @@ class ResponseFacts:
     previous: str | None = None
     conversation: str | None = None
     background: bool = False
+    stored: bool = True  # created with `store: false`, the API keeps nothing to retrieve
     cancelled: dict[str, Any] | None = None  # a recorded cancel's answer
 
     def final(self) -> dict[str, Any] | None:
@@ -122,6 +123,7 @@ def _add_create(facts: Facts, index: int, parsed: ParsedExchange, request: dict[
     found.previous = previous if isinstance(previous, str) else None
     found.conversation = _conversation_id(request.get("conversation"))
     found.background = request.get("background") is True or raw.get("background") is True
+    found.stored = request.get("store") is not False and raw.get("store") is not False
     if found.conversation:
         conversation = facts.conversation(found.conversation)
         output = [i for i in raw.get("output") or [] if isinstance(i, dict)]

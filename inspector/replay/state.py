@@ -7,8 +7,8 @@ those played). Otherwise the state answers: a response's last recorded state (ca
 cancelled), its recorded events after `starting_after`, its input items (the chain of
 `previous_response_id` first) in pages, a conversation with the items the played exchanges
 added. `DELETE` and `cancel` change it: a deleted response or conversation then answers the
-API's 404, as does a create continuing one. One lock-free object: the cassette holds the
-lock around every call.
+API's 404 (as one created with `store: false` does), and a create continuing one is refused.
+One lock-free object: the cassette holds the lock around every call.
 """
 
 from __future__ import annotations
@@ -145,6 +145,8 @@ class State:
         found = self.facts.responses.get(rid)
         if found is None:
             return None
+        if not found.stored:  # as the API answers for a response it never kept
+            return not_found("Response", rid)
         if endpoint == "responses.retrieve" and (_last(query, "stream") or "") in ("true", "1"):
             after_text = _last(query, "starting_after")
             try:
