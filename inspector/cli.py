@@ -16,6 +16,7 @@ COMMANDS = {
     "usage": ("usage", "usage", "Tokens and cost by model, day, key or thread."),
     "check": ("check", "check", "Findings across the database, by code."),
     "diff": ("diff", "diff", "What changed between two exchanges, threads or captures."),
+    "resend": ("resend", "resend", "Send recorded requests again, or edited; diff the answers."),
     "export": ("export", "export", "Export recorded exchanges: HAR, VCR, JSONL, Batch, curl, raw."),
     "scan": ("scan", "scan", "Find secrets (keys, tokens, cookies) in recordings or a database."),
     "reindex": ("reindex", "reindex", "Re-parse the stored raw bytes (after an upgrade)."),

@@ -37,6 +37,7 @@ LAYER_OF_PREFIX: dict[str, str] = {
     "inspector.replay": "replay",
     "inspector.diff": "diff",
     "inspector.cassettes": "cassettes",
+    "inspector.resend": "resend",
     "mitmproxy": "mitmproxy",
     "textual": "textual",
 }
@@ -57,11 +58,23 @@ MAY_IMPORT: dict[str, set[str]] = {
     # The read side: all of the capture core and recorder, never mitmproxy (nor, through
     # hooks, transitively).
     "inspector": {*_CORE, "addon", "recorder", "commands", "tui", "replay", "diff", "textual"},
-    "commands": {*_CORE, "addon", "recorder", "inspector", "tui", "replay", "diff", "textual"},
-    "tui": {*_CORE, "addon", "recorder", "inspector", "replay", "diff", "textual"},  # not commands
+    "commands": {
+        *_CORE,
+        "addon",
+        "recorder",
+        "inspector",
+        "tui",
+        "replay",
+        "diff",
+        "resend",
+        "textual",
+    },  # fmt: skip
+    "tui": {*_CORE, "addon", "recorder", "inspector", "replay", "diff", "resend", "textual"},
     "replay": {*_CORE, "addon", "recorder", "inspector"},
     # pure comparison over the store's sides: no UI, no commands, no recorder
     "diff": {*_CORE, "addon", "replay"},
+    # sending recorded requests again: the recorder's capture code, the store, the diff; no UI
+    "resend": {*_CORE, "addon", "recorder", "diff"},
     # the pytest plugin: replay server and recorder, no UI, no commands
     "cassettes": {*_CORE, "addon", "recorder", "replay", "inspector"},
 }
