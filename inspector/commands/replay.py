@@ -90,7 +90,7 @@ def _exchanges(
     multiple=True,
     metavar="PATH",
     help="A request field matching leaves out (as diff --ignore: metadata.run_id, "
-    "tools.NAME.description, 'input.*.id'); repeatable.",
+    "tools.NAME.description, an item field such as content); repeatable.",
 )
 def replay(
     paths: tuple[Path, ...],
