@@ -68,11 +68,12 @@ MAY_IMPORT: dict[str, set[str]] = {
         "diff",
         "resend",
         "textual",
-    },  # fmt: skip
+    },
     "tui": {*_CORE, "addon", "recorder", "inspector", "replay", "diff", "resend", "textual"},
-    "replay": {*_CORE, "addon", "recorder", "inspector"},
-    # pure comparison over the store's sides: no UI, no commands, no recorder
-    "diff": {*_CORE, "addon", "replay"},
+    # the replay server matches and explains misses by the diff's definitions
+    "replay": {*_CORE, "addon", "recorder", "inspector", "diff"},
+    # pure comparison over the store's sides: no UI, no commands, no recorder, no replay
+    "diff": {*_CORE, "addon"},
     # sending recorded requests again: the recorder's capture code, the store, the diff; no UI
     "resend": {*_CORE, "addon", "recorder", "diff"},
     # the pytest plugin: replay server and recorder, no UI, no commands

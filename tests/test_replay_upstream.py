@@ -25,8 +25,9 @@ from wsproto.events import AcceptConnection, CloseConnection, Request, TextMessa
 from addon.importers import iter_paths, load_file
 from addon.wire.exchange import Exchange, HttpRequest, HttpResponse, WsMessage, header
 from addon.wire.parse import parse_exchange
+from inspector.diff.request_key import normalize_path, normalize_query
 from inspector.replay import ReplayUpstream, candidates, load_exchanges, request_key
-from inspector.replay.match import Matcher, normalize_path, normalize_query, ws_replies
+from inspector.replay.match import Matcher, ws_replies
 
 from .conftest import RECORDINGS, ROOT
 from .helpers import json_exchange, response_obj

@@ -1,9 +1,9 @@
 """Two captures diffed (`respdeck diff --capture`): two runs of a test suite or an agent.
 
-Exchanges pair up by request, as replay matches an incoming request to a recording
-(`inspector.replay.match`), read by meaning as the exchange diff reads them (item ids, call
-ids and volatile parameters left out): the same request first, then the most similar one of the same
-method and path (input, then model, then the other fields agreeing), each used once, earlier
+Exchanges pair up by request, with the keys replay matches an incoming request to a
+recording by (`request_key`), read by meaning as the exchange diff reads them (item ids, call
+ids and volatile parameters left out): the same request first, then the most similar one of
+the same method and path (input, then model, then the other fields agreeing), each used once, earlier
 ones first. Each pair gets its exchange diff; the exchanges left over are listed, and totals
 of tokens, cost and time cover both runs whole.
 """
@@ -18,12 +18,12 @@ from typing import Any
 
 from addon.wire.canonical import canonical_json
 from addon.wire.content_key import content_key
-from inspector.replay.match import RequestKey, request_key, similarity
 
 from .document import diff_exchanges
 from .items import as_items
 from .outcome import totals
 from .request import without_volatile
+from .request_key import RequestKey, request_key, similarity
 from .side import DiffSide
 
 

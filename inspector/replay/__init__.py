@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .match import Matcher, RequestKey, candidates, request_key
+from inspector.diff.request_key import RequestKey, request_key
+
+from .match import Matcher, candidates
 
 if TYPE_CHECKING:
     from .miss import Miss

@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 
 from addon.wire.endpoints import classify, query_params
 from addon.wire.exchange import Exchange, HttpRequest, HttpResponse
+from inspector.diff.request_key import RequestKey, normalize_path, request_key, similarity
 
 from .facts import path_ids
-from .match import Matcher, RequestKey, normalize_path, request_key, similarity
+from .match import Matcher
 from .meaning import Rules, json_object, link_of, links_of, shared_items
 from .miss import Miss, explain, miss_response
 from .state import STATE_ROUTES, State

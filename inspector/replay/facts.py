@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from addon.wire.endpoints import query_params
 from addon.wire.exchange import Exchange
+from inspector.diff.request_key import normalize_path
 
 from .listing import full_listing, with_ids
-from .match import normalize_path
 from .meaning import json_object
 
 if TYPE_CHECKING:  # the parser (and openai's models) load with the first request on state

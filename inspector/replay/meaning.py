@@ -27,10 +27,9 @@ from inspector.diff.captures import key_of
 from inspector.diff.document import make_ignore
 from inspector.diff.items import as_items
 from inspector.diff.request import tool_name
+from inspector.diff.request_key import RequestKey
 from inspector.diff.side import DiffSide
 from inspector.diff.structure import Ignore, dotted
-
-from .match import RequestKey
 
 Link = tuple[Any, Any] | None  # (previous_response_id, conversation id) as sent
 
