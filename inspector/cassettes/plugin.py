@@ -26,6 +26,7 @@ import pytest
 if TYPE_CHECKING:
     import openai
 
+    from .recording import Recorders
     from .session import CassetteSession, Outcome, Settings
 
 MARKER = "respdeck"
@@ -107,9 +108,23 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def _respdeck_recorders() -> Iterator[Recorders]:
+    """The session's recorders (per xdist worker): started by the first test that records."""
+    from .recording import Recorders
+
+    recorders = Recorders()
+    try:
+        yield recorders
+    finally:
+        recorders.stop()
+
+
 @pytest.fixture
 def respdeck_cassette(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    _respdeck_recorders: Recorders,
 ) -> Iterator[CassetteSession]:
     """The test's cassette, served (or recorded) on 127.0.0.1; OPENAI_BASE_URL points at it
     for the test, and OPENAI_API_KEY is a dummy when nothing reaches the upstream."""
@@ -119,7 +134,7 @@ def respdeck_cassette(
         settings = _settings(request)
     except ValueError as exc:
         raise pytest.UsageError(str(exc)) from exc
-    session = CassetteSession(settings).start()
+    session = CassetteSession(settings, _respdeck_recorders).start()
     request.node.stash[SESSION_KEY] = session
     monkeypatch.setenv("OPENAI_BASE_URL", session.base_url)
     if not settings.plan.records:
@@ -172,7 +187,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     try:
         result = yield
     except BaseException:
-        _report(item, session.finish(passed=False))
+        outcome = session.finish(passed=False)
+        outcome.section[:0] = outcome.failures  # the test failed already: say why it would
+        _report(item, outcome)
         raise
     outcome = session.finish(passed=True)
     _report(item, outcome)

@@ -17,12 +17,14 @@ from .modes import Plan
 from .recording import Upstream, base_url
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from addon.wire.exchange import Exchange
     from inspector.replay import ReplayUpstream
 
     from .frontdoor import FrontDoor
     from .guard import NetworkGuard
-    from .recording import Recording
+    from .recording import Recorder, Recorders
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +63,17 @@ class CassetteSession:
     cassette so far; `recorded` the cassette's exchanges (in record mode, once the test is
     done, those recorded)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, recorders: Recorders) -> None:
         self.settings = settings
+        self.recorders = recorders
         self.path = settings.path
         self.record_mode = settings.plan.record_mode
         self.mode = settings.plan.action
         self.base_url = ""
         self.recorded: list[Exchange] = []
         self.server: ReplayUpstream | None = None
-        self.recording: Recording | None = None
+        self.recorder: Recorder | None = None  # the session's, while this test records
+        self.since: datetime | None = None
         self.door: FrontDoor | None = None
         self.guard: NetworkGuard | None = None
         self.finished = False
@@ -98,14 +102,13 @@ class CassetteSession:
                 self.server = replaying.start(self.recorded, s.pace, s.ignore)
                 self.base_url = base_url(self.server.url, s.upstream.base_path)
             if plan.records:
-                from .recording import Recording
-
-                self.recording = Recording(s.upstream).start()
-                self.base_url = self.recording.base_url
-            if self.server is not None and self.recording is not None:
+                self.recorder = self.recorders.get(s.upstream)
+                self.since = self.recorder.begin()
+                self.base_url = self.recorder.base_url
+            if self.server is not None and self.recorder is not None:
                 from .frontdoor import FrontDoor
 
-                self.door = FrontDoor(self.server.url, self.recording.address).start()
+                self.door = FrontDoor(self.server.url, self.recorder.address).start()
                 self.base_url = base_url(self.door.url, s.upstream.base_path)
             if plan.offline:
                 from .guard import NetworkGuard
@@ -131,7 +134,7 @@ class CassetteSession:
                 )
         if self.server is not None:
             self._replayed(outcome)
-        if self.recording is not None:
+        if self.recorder is not None:
             self._recorded(outcome, passed)
         return outcome
 
@@ -163,13 +166,13 @@ class CassetteSession:
     def _recorded(self, outcome: Outcome, passed: bool) -> None:
         from . import cassette
 
-        assert self.recording is not None
+        assert self.recorder is not None and self.since is not None
         where = _short(self.path)
-        try:
-            new = list(self.recording.finish())
-        finally:
-            self.recording.discard()
-            self.recording = None
+        if self.door is not None:  # nothing more goes to the recorder through it
+            self.door.stop()
+            self.door = None
+        recorder, self.recorder = self.recorder, None
+        new = list(recorder.collect(self.since))
         if not passed:
             outcome.notes.append(f"{where} not written: the test did not pass")
             return
@@ -202,6 +205,4 @@ class CassetteSession:
             self._played = self.played
             self.server.stop()
             self.server = None
-        if self.recording is not None:
-            self.recording.discard()
-            self.recording = None
+        self.recorder = None  # the session's: it stops at the session's end
