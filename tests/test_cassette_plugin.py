@@ -27,7 +27,7 @@ RECORDINGS = ROOT / "recordings"
 UPSTREAM_FILES = [
     RECORDINGS / f for f in ("stream_text.har", "function_call_roundtrip.har", "background.har")
 ]
-PLANTED = "sk-proj-" + "Planted0Key1For2Tests3" * 2  # the client's key while recording
+PLANTED = "sk-proj-Zt7Qm2Planted9LkeyX4vB8nR1cW6yH3jP5dS0aE"  # the client's key while recording
 PARIS = '{"temperature":18,"unit":"celsius","condition":"light rain","humidity":82}'
 DEAD = "http://127.0.0.1:9/v1"  # nothing listens: a replay that reached it would fail
 
@@ -212,7 +212,7 @@ def test_cassettes_land_where_the_convention_says(recorded: Path) -> None:
 def test_a_planted_key_never_reaches_a_cassette(recorded: Path) -> None:
     for path in cassettes_of(recorded).values():
         text = path.read_text()
-        assert PLANTED not in text and "Planted0Key" not in text
+        assert PLANTED not in text and "Planted9Lkey" not in text
         assert "Bearer fp:" in text  # the recorder's fingerprint instead
         assert secret_findings(load_file(path), path.read_bytes()) == []
 
