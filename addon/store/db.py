@@ -9,7 +9,9 @@ from pathlib import Path
 
 import duckdb
 
+from . import lake, lake_schema
 from .live import connect_live
+from .location import TEAM_PREFIX, data_path, describe, team_catalog
 from .migrations import LATEST, SchemaError, current_version, migrate
 from .prices import PriceFileError, load_prices
 
@@ -47,7 +49,11 @@ def keep_private(path: Path) -> None:
 
 
 def open_for_write(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open (creating it and its folder if needed) and migrate to the latest schema."""
+    """Open (creating it and its folder if needed) and migrate to the latest schema. A team
+    store is only opened: `respdeck init` (open_team_for_init) creates and migrates it."""
+    catalog = team_catalog(path)
+    if catalog is not None:
+        return _open_team(catalog, read_only=False)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         keep_private(path)
@@ -69,17 +75,91 @@ def _prepared(conn: duckdb.DuckDBPyConnection, where: str) -> duckdb.DuckDBPyCon
     """`conn` migrated to the latest schema, with the prices loaded (closed on failure)."""
     try:
         migrate(conn)
+    except SchemaError as exc:
+        conn.close()
+        raise StoreError(f"{where}{exc}") from exc
+    return _prepared_prices(conn, where)
+
+
+def _prepared_prices(conn: duckdb.DuckDBPyConnection, where: str) -> duckdb.DuckDBPyConnection:
+    """`conn` with RESPDECK_PRICES' rows and the library's prices loaded (closed on failure).
+
+    A team store is priced by `respdeck init` and `respdeck maintain` only: writers opening
+    it at once would each replace the same rows. Its writers price a model first seen
+    as they store it (Writer), under a lock."""
+    try:
         user_prices = os.environ.get("RESPDECK_PRICES")
-        load_prices(conn, Path(user_prices) if user_prices else None)
+        first = None
+        if lake.is_lake(conn):
+            from .writer import take_lock  # the writer's module loads the parser: only here
+
+            def first() -> None:
+                take_lock(conn, "prices")
+
+        load_prices(conn, Path(user_prices) if user_prices else None, first=first)
     except (SchemaError, PriceFileError) as exc:
         conn.close()
         raise StoreError(f"{where}{exc}" if isinstance(exc, SchemaError) else str(exc)) from exc
     return conn
 
 
-def open_for_read(path: Path) -> duckdb.DuckDBPyConnection:
+def _open_team(
+    catalog: str, *, read_only: bool, as_of: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """The team store attached (read-only for readers), its schema version checked."""
+    try:
+        conn = lake.connect(
+            catalog, read_only=read_only, data_path=data_path(), snapshot_time=as_of
+        )
+    except lake.LakeError as exc:
+        raise StoreError(str(exc)) from exc
+    try:
+        lake_schema.check_version(conn, writing=not read_only)
+    except (SchemaError, duckdb.Error) as exc:
+        conn.close()
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StoreError(f"{describe(TEAM_PREFIX + catalog)}: {text}") from exc
+    return conn
+
+
+def open_team_for_init(path: Path, data: str | None) -> tuple[duckdb.DuckDBPyConnection, int, int]:
+    """`respdeck init`: the team store created if need be (a new one needs `data`, its data
+    path) and brought to the latest schema, with RESPDECK_PRICES' rows and the library's
+    prices loaded; (connection, version before, version now)."""
+    catalog = team_catalog(path)
+    if catalog is None:
+        raise StoreError(f"{path}: not a team store (ducklake:postgres:...)")
+    where = describe(path)
+    try:
+        try:
+            conn = lake.connect(catalog, read_only=False, data_path=data)
+        except lake.NoLake:
+            if not data:
+                raise StoreError(
+                    f"no team store at {where} yet: give --data-path DIR (or "
+                    "RESPDECK_DATA_PATH), the shared folder for its files"
+                ) from None
+            conn = lake.connect(catalog, read_only=False, data_path=data, create=True)
+    except lake.LakeError as exc:
+        raise StoreError(str(exc)) from exc
+    try:
+        before, after = lake_schema.create_or_upgrade(conn)
+    except (SchemaError, duckdb.Error) as exc:
+        conn.close()
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StoreError(f"{where}: {text}") from exc
+    return _prepared_prices(conn, f"{where}: "), before, after
+
+
+def open_for_read(path: Path, as_of: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open a database to read: through the live server of the process that holds it, if one
-    answers, else the file itself, read-only. Says how to create one when there is none."""
+    answers, else the file itself, read-only. Says how to create one when there is none. A
+    team store is attached read-only, as it was at `as_of` (a timestamp) if given."""
+    catalog = team_catalog(path)
+    if catalog is not None:
+        return _open_team(catalog, read_only=True, as_of=as_of)
+    if as_of is not None:
+        raise StoreError(f"{path}: --as-of reads a team store (ducklake:...) only")
     live = connect_live(path)
     if live is not None:
         row = live.execute("SELECT max(version) FROM schema_version").fetchone()

@@ -19,7 +19,7 @@ import os
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import TracebackType
 from typing import Any, Self
 
 import duckdb
@@ -27,13 +27,14 @@ import duckdb
 from addon.atomic import replace_file
 from addon.ports import free_port
 
+from . import extensions
 from .sql_text import sql_string
 
 HOST = "127.0.0.1"
 ALIAS = "live"  # the attached catalog's name in a reader's connection
 PROBE_TIMEOUT = 3.0  # seconds; a Quack ATTACH to a server that never answers hangs for good
 # Extensions come from the installed wheels only: nothing is fetched from the network.
-NO_AUTOINSTALL = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+NO_AUTOINSTALL = extensions.NO_AUTOINSTALL
 
 
 class LiveError(Exception):
@@ -45,35 +46,12 @@ def discovery_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".live.json")
 
 
-def _extension_file(module: ModuleType, name: str) -> str:
-    roots = [Path(p) for p in getattr(module, "__path__", [])]
-    for root in roots:
-        found = next(root.rglob(f"{name}.duckdb_extension"), None)
-        if found is not None:
-            return str(found)
-    raise LiveError(
-        f"the DuckDB {name} extension file is missing from {', '.join(map(str, roots))}: "
-        f"reinstall respdeck (package duckdb-extension-{name})"
-    )
-
-
 def load_extensions(conn: duckdb.DuckDBPyConnection) -> None:
     """Load httpfs and quack from their packages' files, never from the network."""
     try:
-        import duckdb_extension_httpfs
-        import duckdb_extension_quack
-    except ImportError as exc:
-        raise LiveError(f"{exc.name} is not installed: reinstall respdeck") from exc
-    files = [
-        _extension_file(duckdb_extension_httpfs, "httpfs"),
-        _extension_file(duckdb_extension_quack, "quack"),
-    ]
-    try:
-        conn.execute("SET autoinstall_known_extensions = false")
-        for file in files:
-            conn.execute(f"LOAD '{sql_string(file)}'")
-    except duckdb.Error as exc:
-        raise LiveError(f"cannot load DuckDB extension: {str(exc).splitlines()[0]}") from exc
+        extensions.load(conn, "httpfs", "quack")
+    except extensions.ExtensionError as exc:
+        raise LiveError(str(exc)) from exc
 
 
 def _pid_alive(pid: int) -> bool:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from .lake import LOCKS, LOCKS_TABLE
 from .migrations_text import THREADS_V3, USAGE_V4, VIEWS_V2
 from .migrations_uuid import v5_lossless, v6_uuid_ids
 
@@ -222,6 +223,15 @@ def _v7_resends(conn: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
+def _v8_capture_origin(conn: duckdb.DuckDBPyConnection) -> None:
+    """Which machine and user made a capture: a team store gathers many. Plain ADD COLUMNs,
+    which a DuckLake team store takes too (migrations from 8 on run on both)."""
+    conn.execute("""
+        ALTER TABLE captures ADD COLUMN machine VARCHAR;    -- the host name of the recorder
+        ALTER TABLE captures ADD COLUMN user_name VARCHAR;  -- the user it ran as
+    """)
+
+
 MIGRATIONS: list[Migration] = [
     (1, "initial schema: captures, exchanges, responses, items, events, findings", _v1_initial),
     (
@@ -242,8 +252,13 @@ MIGRATIONS: list[Migration] = [
         v6_uuid_ids,
     ),
     (7, "resends: the exchange each re-sent one was sent from", _v7_resends),
+    (8, "captures: the machine and user that made each", _v8_capture_origin),
 ]
 LATEST = MIGRATIONS[-1][0]
+# A team store (addon/store/lake) starts from the schema of this version, built by the
+# migrations above in memory; the later ones run on the team store itself, so they must be
+# statements DuckLake takes (no keys, constraints but NOT NULL, sequences, rowid, UPDATE FROM).
+LAKE_BASE = 7
 
 
 def current_version(conn: duckdb.DuckDBPyConnection) -> int:
@@ -251,7 +266,8 @@ def current_version(conn: duckdb.DuckDBPyConnection) -> int:
     tables = {
         row[0]
         for row in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_catalog = current_database()"
         ).fetchall()
     }
     if "schema_version" not in tables:
@@ -291,3 +307,49 @@ def migrate(conn: duckdb.DuckDBPyConnection, target: int = LATEST) -> int:
                 raise
             version = number
     return version
+
+
+def base_schema() -> tuple[list[str], list[str], list[tuple[object, ...]]]:
+    """(CREATE TABLE statements, CREATE VIEW statements, schema_version rows) of a database
+    migrated to LAKE_BASE."""
+    conn = duckdb.connect(":memory:")
+    try:
+        migrate(conn, LAKE_BASE)
+        tables = [
+            str(row[0])
+            for row in conn.execute(
+                "SELECT sql FROM duckdb_tables() WHERE database_name = current_database() "
+                "AND schema_name = 'main' ORDER BY table_name"
+            ).fetchall()
+        ]
+        views = [
+            str(row[0])
+            for row in conn.execute(
+                "SELECT sql FROM duckdb_views() WHERE database_name = current_database() "
+                "AND schema_name = 'main' AND NOT internal ORDER BY view_name"
+            ).fetchall()
+        ]
+        versions = conn.execute("SELECT * FROM schema_version ORDER BY version").fetchall()
+    finally:
+        conn.close()
+    return tables, views, versions
+
+
+def create_lake_base(conn: duckdb.DuckDBPyConnection) -> None:
+    """The LAKE_BASE schema and the lock rows, in one transaction, on an empty lake."""
+    tables, views, versions = base_schema()
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for statement in tables:
+            conn.execute(statement)
+        conn.execute(f"CREATE TABLE {LOCKS_TABLE} (name VARCHAR NOT NULL, n BIGINT NOT NULL)")
+        for name in LOCKS:
+            conn.execute(f"INSERT INTO {LOCKS_TABLE} VALUES (?, 0)", [name])
+        for statement in views:
+            conn.execute(statement)
+        for row in versions:
+            conn.execute("INSERT INTO schema_version VALUES (?, ?, ?)", list(row))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

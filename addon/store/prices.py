@@ -77,12 +77,23 @@ def _insert(
         conn.unregister("respdeck_prices")
 
 
-def load_prices(conn: duckdb.DuckDBPyConnection, user_file: Path | None = None) -> int:
+def load_prices(
+    conn: duckdb.DuckDBPyConnection,
+    user_file: Path | None = None,
+    *,
+    first: Callable[[], None] | None = None,
+) -> int:
     """Replace the user's rows with ``user_file``'s (none without one) and bring the library's
-    up to date: every model seen priced, by the installed version. One transaction; returns
-    the rows now in the table."""
+    up to date: every model seen priced, by the installed version. One transaction (which
+    ``first`` begins: a team store's lock); returns the rows now in the table."""
     user = read_price_file(user_file) if user_file is not None else []
-    return _in_transaction(conn, lambda: _load(conn, user))
+
+    def work() -> None:
+        if first is not None:
+            first()
+        _load(conn, user)
+
+    return _in_transaction(conn, work)
 
 
 def refresh_library(conn: duckdb.DuckDBPyConnection) -> int:

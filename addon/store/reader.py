@@ -24,7 +24,10 @@ from typing import Any, Self
 import duckdb
 
 from .db import StoreError, open_for_read
+from .lake import ALIAS as LAKE_ALIAS
+from .lake import is_lake
 from .live import NotASelect, remote_statement, remote_uri
+from .location import describe
 
 __all__ = ["NotASelect", "Query", "Reader", "StoreError", "error_text"]
 
@@ -54,7 +57,10 @@ class Reader:
         self.path = path
         self._conn = conn
         self.remote = remote_uri(conn)  # the recorder's quack: URI when live
-        self.live = self.remote is not None
+        # A team store is read where it is, each query at its latest snapshot: as live as a
+        # recorder's server (the TUI polls it), but every cursor must name it its default.
+        self.team = is_lake(conn)
+        self.live = self.remote is not None or self.team
         self._cursors: dict[str, duckdb.DuckDBPyConnection] = {}
         self._locks = {role: threading.Lock() for role in ROLES}
         self._guard = threading.Lock()
@@ -62,14 +68,15 @@ class Reader:
         self.memo: dict[object, object] = {}  # captures and prices, for the detail
 
     @classmethod
-    def open(cls, path: Path) -> Reader:
-        """Open `path` (through its live server when one answers); StoreError when it cannot."""
-        conn = open_for_read(path)
+    def open(cls, path: Path, as_of: str | None = None) -> Reader:
+        """Open `path` (through its live server when one answers); StoreError when it cannot.
+        `as_of` (a timestamp) reads a team store as it was then."""
+        conn = open_for_read(path, as_of)
         try:
             return cls(path, conn)
         except duckdb.Error as exc:
             conn.close()
-            raise StoreError(f"{path}: {str(exc).splitlines()[0]}") from exc
+            raise StoreError(f"{describe(path)}: {str(exc).splitlines()[0]}") from exc
 
     @contextmanager
     def cursor(self, role: str) -> Iterator[Query]:
@@ -78,6 +85,8 @@ class Reader:
                 cur = self._cursors.get(role)
                 if cur is None:
                     cur = self._conn.cursor()
+                    if self.team:  # a cursor starts on the in-memory default database
+                        cur.execute(f"USE {LAKE_ALIAS}")
                     self._cursors[role] = cur
             yield Query(cur, self.remote)
 
@@ -121,6 +130,8 @@ class Reader:
 
     @property
     def label(self) -> str:
+        if self.team:
+            return f"{describe(self.path)} (team)"
         return f"{self.path} (live)" if self.live else str(self.path)
 
 

@@ -27,7 +27,7 @@ COLUMNS: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
     "captures": (
         ("capture_id", _UUID), ("mode", _TEXT), ("source", _TEXT), ("source_sha256", _TEXT),
         ("format", _TEXT), ("upstream", _TEXT), ("started_at", _TIME), ("ended_at", _TIME),
-        ("respdeck_version", _TEXT),
+        ("respdeck_version", _TEXT), ("machine", _TEXT), ("user_name", _TEXT),
     ),
     "exchanges": (
         ("exchange_id", _UUID), ("capture_id", _UUID), ("seq", _ID), ("position", _INT),

@@ -3,47 +3,44 @@
 Captures start and end, parsed exchanges go in batched Arrow inserts, a stream in flight is
 shown by provisional rows that its final rows replace, reindex replaces an exchange's derived
 rows, an import's content hash is checked against those stored, and an exchange `respdeck
-resend` made is stored with its link to the one it re-sent. (Migrations change the
-schema in addon/store/migrations*; the price tables are refreshed by addon/store/prices.)
+resend` made is stored with its link to the one it re-sent. Into a team store (a DuckLake,
+addon/store/lake) the same batch may come twice, from a recorder's journal after a commit
+that failed without saying whether it landed: rows stored already are left out, and the
+writes no two writers may make at once (prices of a model first seen, an imported file's
+content) take their lock row. (Migrations change the schema in addon/store/migrations*; the
+price tables are refreshed by addon/store/prices.)
 """
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from importlib.metadata import version
 
 import duckdb
 import pyarrow as pa
 
 from addon.wire.result import ParsedExchange
 
-from . import ids
+from . import ids, lake
 from .ids import id_bytes
+from .origin import machine_and_user, respdeck_version
 from .prices import add_models
 from .rows import TABLES, Batch, add_exchange
 
 BATCH_ROWS = 50_000  # event rows per insert; a batch is also flushed at the end of a capture
 BATCH_EXCHANGES = 5_000
 BATCH_BYTES = 256 << 20  # raw request and response bytes per insert, to bound memory
-
-
-@functools.cache  # importlib.metadata scans every distribution on sys.path: 1.4 ms a call
-def respdeck_version() -> str:
-    try:
-        return version("respdeck")
-    except Exception:  # running from a source tree that is not installed
-        return "unknown"
+CONFLICT_ATTEMPTS = 5  # a team store's commit that met another's, tried again at once
 
 
 class DuplicateImport(Exception):
     """A file's content is stored already (a content hash is kept once: see Writer.imported).
 
-    Concurrent importers into one shared store would each pass the check; a team store that
-    allows them must settle duplicates itself."""
+    Into a team store, importers of the same file at once meet on the imports lock: the one
+    that commits second tries again and then finds the content stored."""
 
 
 class Writer:
@@ -59,6 +56,10 @@ class Writer:
 
     Ids need no look-up (addon/store/ids): a capture's is random, an exchange's follows from
     its capture and its `seq`, counted here per capture unless the caller gives it.
+
+    On a team store (addon/store/lake) a flush is idempotent: rows of exchanges and captures
+    stored already are left out, so a batch written again after a failure that hid whether it
+    committed adds nothing twice; a flush that met another writer's commit is tried again.
     """
 
     def __init__(
@@ -70,10 +71,12 @@ class Writer:
         batch_bytes: int = BATCH_BYTES,
     ) -> None:
         self.conn = conn
+        self.team = lake.is_lake(conn)
         self.limits = (batch_events, batch_exchanges, batch_bytes)
         self.batch = Batch()
         self.next_seq: dict[str, int] = {}  # capture id -> the seq its next exchange gets
         self.written = 0
+        self.conflicts = 0  # team store: writes tried again after meeting another's commit
         self._digests: set[str] | None = None  # content hashes stored, once asked
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -108,6 +111,7 @@ class Writer:
             now,
             now if ended else None,
             respdeck_version(),
+            *machine_and_user(),
         )
         return capture_id
 
@@ -142,14 +146,20 @@ class Writer:
         self.flush()
         uid = ids.as_uuid(capture_id)
         stale = "SELECT exchange_id FROM exchanges WHERE capture_id = ? AND position < 0"
-        with _transaction(self.conn):
-            for table in reversed(TABLES):
-                if table != "captures":
-                    self.conn.execute(f"DELETE FROM {table} WHERE exchange_id IN ({stale})", [uid])
-            self.conn.execute(
-                "UPDATE captures SET ended_at = ? WHERE capture_id = ? AND ended_at IS NULL",
-                [datetime.now(UTC), uid],
-            )
+
+        def end() -> None:
+            with transaction(self.conn):
+                for table in reversed(TABLES):
+                    if table != "captures" and not self.team:  # a team store has none
+                        self.conn.execute(
+                            f"DELETE FROM {table} WHERE exchange_id IN ({stale})", [uid]
+                        )
+                self.conn.execute(
+                    "UPDATE captures SET ended_at = ? WHERE capture_id = ? AND ended_at IS NULL",
+                    [datetime.now(UTC), uid],
+                )
+
+        self._settled(end)
 
     # -- exchanges --------------------------------------------------------------------------
 
@@ -173,7 +183,8 @@ class Writer:
         exchange_id = ids.exchange_id(capture_id, seq)
         batch = Batch()
         add_exchange(batch, exchange_id, capture_id, seq, parsed)
-        write_batch(self.conn, batch, links=[(exchange_id, ids.as_uuid(resent_from), edits)])
+        links = [(exchange_id, ids.as_uuid(resent_from), edits)]
+        self._settled(lambda: write_batch(self.conn, batch, links=links, team=self.team))
         self.written += 1
         return exchange_id
 
@@ -190,7 +201,7 @@ class Writer:
         self.flush()
         batch = Batch()
         add_exchange(batch, exchange_id, capture_id, seq, parsed)
-        write_batch(self.conn, batch, replace=True)
+        self._settled(lambda: write_batch(self.conn, batch, replace=True, team=self.team))
 
     def replace_parsed(self, exchanges: list[tuple[str, str, int, ParsedExchange]]) -> None:
         """Reindex: (exchange id, capture id, seq, parsed) rows replace theirs, in one
@@ -198,7 +209,7 @@ class Writer:
         batch = Batch()
         for exchange_id, capture_id, seq, parsed in exchanges:
             add_exchange(batch, exchange_id, capture_id, seq, parsed)
-        write_batch(self.conn, batch, replace=True)
+        self._settled(lambda: write_batch(self.conn, batch, replace=True, team=self.team))
 
     @property
     def full(self) -> bool:
@@ -247,8 +258,20 @@ class Writer:
         return batch
 
     def _write(self, batch: Batch) -> None:
-        write_batch(self.conn, batch)
+        self._settled(lambda: write_batch(self.conn, batch, team=self.team))
         self.written += batch.rows("exchanges")
+
+    def _settled(self, write: Callable[[], None]) -> None:
+        """Run a write; on a team store, again when it met another writer's commit (each
+        write is one transaction, and idempotent there)."""
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                write()
+                return
+            except duckdb.Error as exc:
+                if not (self.team and lake.is_conflict(exc)) or attempt == CONFLICT_ATTEMPTS:
+                    raise
+                self.conflicts += 1
 
     def _write_catching(self, batch: Batch) -> None:
         try:
@@ -258,13 +281,14 @@ class Writer:
 
 
 @contextmanager
-def _transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
     conn.execute("BEGIN TRANSACTION")
     try:
         yield
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.Error):  # a COMMIT that failed has rolled back
+            conn.execute("ROLLBACK")
         raise
 
 
@@ -273,64 +297,117 @@ def write_batch(
     batch: Batch,
     replace: bool = False,
     links: Sequence[tuple[str, str, str | None]] = (),
+    *,
+    team: bool = False,
 ) -> None:
     """Insert a batch in one transaction; with `replace`, its exchanges' old rows go first.
-    `links`: (exchange id, the id it was re-sent from, edits) rows of `resends`."""
-    with _transaction(conn):
+    `links`: (exchange id, the id it was re-sent from, edits) rows of `resends`. `team`: the
+    connection is a team store's (rows stored already left out, locks taken)."""
+    exchange_ids = pa.array(batch.columns["exchanges"]["exchange_id"], pa.uuid())
+    with transaction(conn), _registered(conn, "respdeck_ids", pa.table({"id": exchange_ids})):
         if replace:
-            stale = "SELECT id FROM respdeck_ids"
-            conn.register(
-                "respdeck_ids",
-                pa.table({"id": pa.array(batch.columns["exchanges"]["exchange_id"], pa.uuid())}),
-            )
-            try:
-                for table in reversed(TABLES):
-                    if table != "captures":
-                        conn.execute(f"DELETE FROM {table} WHERE exchange_id IN ({stale})")
-            finally:
-                conn.unregister("respdeck_ids")
-        _check_new_content(conn, batch)
+            for table in reversed(TABLES):
+                if table != "captures":
+                    conn.execute(
+                        f"DELETE FROM {table} WHERE exchange_id IN (SELECT id FROM respdeck_ids)"
+                    )
+        stored = _stored(conn, batch) if team and not replace else None
+        _check_new_content(conn, batch, team=team)
         for table in TABLES:
             if batch.rows(table):
-                _insert(conn, table, batch.arrow(table))
+                _insert(conn, table, batch.arrow(table), stored)
         for link in links:
-            conn.execute("INSERT INTO resends VALUES (?::UUID, ?::UUID, ?)", list(link))
-        add_models(conn, _models(batch))  # a model seen for the first time gets its prices
+            if stored is None or link[0] not in stored[1]:
+                conn.execute("INSERT INTO resends VALUES (?::UUID, ?::UUID, ?)", list(link))
+        _price_new_models(conn, batch, team=team)
 
 
-def _check_new_content(conn: duckdb.DuckDBPyConnection, batch: Batch) -> None:
+@contextmanager
+def _registered(conn: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> Iterator[None]:
+    conn.register(name, rows)
+    try:
+        yield
+    finally:
+        conn.unregister(name)
+
+
+def _stored(conn: duckdb.DuckDBPyConnection, batch: Batch) -> tuple[set[str], set[str]]:
+    """(capture ids, exchange ids) of the batch's that the store holds already. The capture
+    ids narrow the look-up: a data file holds a batch or a merge of a few, and its min/max
+    statistics skip the files of other captures."""
+    capture_ids = pa.array(
+        sorted(
+            set(batch.columns["captures"]["capture_id"])
+            | set(batch.columns["exchanges"]["capture_id"])
+        ),
+        pa.uuid(),
+    )
+    with _registered(conn, "respdeck_capture_ids", pa.table({"id": capture_ids})):
+        captures = conn.execute(
+            "SELECT capture_id::VARCHAR FROM captures "
+            "WHERE capture_id IN (SELECT id FROM respdeck_capture_ids)"
+        ).fetchall()
+        exchanges = conn.execute(
+            "SELECT exchange_id::VARCHAR FROM exchanges "
+            "WHERE capture_id IN (SELECT id FROM respdeck_capture_ids) "
+            "AND exchange_id IN (SELECT id FROM respdeck_ids)"
+        ).fetchall()
+    return {str(r[0]) for r in captures}, {str(r[0]) for r in exchanges}
+
+
+def _check_new_content(conn: duckdb.DuckDBPyConnection, batch: Batch, *, team: bool) -> None:
     """The content hashes of the batch's captures are not stored yet (nor twice in it)."""
     digests = [d for d in batch.columns["captures"]["source_sha256"] if d is not None]
     if not digests:
         return
     if len(set(digests)) < len(digests):
         raise DuplicateImport("the same content twice in one batch")
-    conn.register("respdeck_digests", pa.table({"d": pa.array(digests, pa.string())}))
-    try:
+    if team:
+        take_lock(conn, "imports")
+    with _registered(conn, "respdeck_digests", pa.table({"d": pa.array(digests, pa.string())})):
         row = conn.execute(
             "SELECT any_value(source_sha256) FROM captures "
             "WHERE source_sha256 IN (SELECT d FROM respdeck_digests)"
         ).fetchone()
-    finally:
-        conn.unregister("respdeck_digests")
     if row and row[0] is not None:
         raise DuplicateImport(f"content {row[0]} is stored already")
 
 
-def _models(batch: Batch) -> set[tuple[str | None, str | None]]:
-    """The batch's (host, model) pairs: a price depends on who served the model."""
+def _price_new_models(conn: duckdb.DuckDBPyConnection, batch: Batch, *, team: bool) -> None:
+    """A model seen for the first time gets its prices (on a team store, under the lock)."""
     exchanges, responses = batch.columns["exchanges"], batch.columns["responses"]
     hosts = dict(zip(exchanges["exchange_id"], exchanges["host"], strict=True))
-    return {
+    pairs = {
         (hosts.get(exchange_id), model)
         for exchange_id, model in zip(responses["exchange_id"], responses["model"], strict=True)
+        if model
     }
+    if team and pairs:
+        known = set(conn.execute("SELECT host, model FROM price_matches").fetchall())
+        if pairs - known:
+            take_lock(conn, "prices")
+    add_models(conn, pairs)
 
 
-def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+def _insert(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: pa.Table,
+    stored: tuple[set[str], set[str]] | None,
+) -> None:
+    """Insert `rows`, less those of `stored` (captures, exchanges) when given."""
+    key, index = ("capture_id", 0) if table == "captures" else ("exchange_id", 1)
+    if stored is not None and stored[index]:
+        keep = pa.array([str(v) not in stored[index] for v in rows.column(key).to_pylist()])
+        rows = rows.filter(keep)
+        if not rows.num_rows:
+            return
     names = ", ".join(f'"{c}"' for c in rows.column_names)
-    conn.register("respdeck_batch", rows)
-    try:
+    with _registered(conn, "respdeck_batch", rows):
         conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM respdeck_batch")
-    finally:
-        conn.unregister("respdeck_batch")
+
+
+def take_lock(conn: duckdb.DuckDBPyConnection, name: str) -> None:
+    """In the caller's transaction on a team store: make it conflict with any other that
+    takes `name` (addon/store/lake.LOCKS), which then tries again and sees this one's rows."""
+    conn.execute(f"UPDATE {lake.LOCKS_TABLE} SET n = n + 1 WHERE name = ?", [name])
