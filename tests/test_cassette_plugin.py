@@ -352,6 +352,38 @@ def test_none_mode_refuses_the_network(replay_dir: Path, pytester: pytest.Pytest
     assert socket.socket.connect is connect  # the guard is gone after the test
 
 
+OPTIONS = """
+import pytest
+from test_api import STREAM, streamed
+
+CASSETTE = "cassettes/test_api/test_stream_create.yaml"
+
+
+@pytest.mark.respdeck(cassette=CASSETTE, ignore=["temperature"], pace=0.25)
+def test_ignored_path(respdeck_openai, respdeck_cassette):
+    list(respdeck_openai.responses.create(stream=True, temperature=0.3, **STREAM))
+    assert respdeck_cassette.server.pace == 0.25
+
+
+@pytest.mark.respdeck(cassette=CASSETTE)
+def test_not_ignored(respdeck_openai, respdeck_cassette):
+    assert respdeck_cassette.server.pace == 0.5  # --respdeck-pace
+    try:
+        list(respdeck_openai.responses.create(stream=True, temperature=0.3, **STREAM))
+    except Exception:
+        pass
+"""
+
+
+def test_marker_ignore_paths_and_pace(replay_dir: Path, pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_options=OPTIONS)
+    result = inner(pytester, "test_options.py", "--respdeck-record-mode", "none",
+                   "--respdeck-pace", "0.5")  # fmt: skip
+    result.assert_outcomes(passed=1, failed=1)
+    out = result.stdout.str()
+    assert "FAILED test_options.py::test_not_ignored - Failed: respdeck: 1 request(s)" in out
+
+
 NODE = """
 import OpenAI from "openai";
 const [streamUrl, toolUrl] = process.argv.slice(2);
@@ -406,17 +438,17 @@ def test_the_node_client_replays_cassettes_recorded_by_the_plugin(
     (script.parent / "node_modules").symlink_to(package.parent)
     script.write_text(NODE)
     found = cassettes_of(recorded)
-    with (
-        ReplayUpstream.from_paths([found["test_stream_create"]], pace=0) as stream,
-        ReplayUpstream.from_paths([found["test_tool_round_trip"]], pace=0) as tool,
-    ):
+    cassettes = {"stream": [found["test_stream_create"]], "tool": [found["test_tool_round_trip"]]}
+    with ReplayUpstream.from_cassettes(cassettes, pace=0) as server:  # one server, two prefixes
+        urls = [server.cassette_url("stream"), server.cassette_url("tool")]
+        assert urls[0].endswith("/cassettes/stream/v1")
         result = subprocess.run(
-            ["node", str(script), stream.url + "/v1", tool.url + "/v1"],
+            ["node", str(script), *urls],
             env=inner_env(RESPDECK_WEATHER_TOOL=json.dumps([WEATHER]), RESPDECK_PARIS=PARIS),
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
-        assert not stream.misses and not tool.misses
+        assert not server.misses and not server.unplayed()
     out = json.loads(result.stdout)
     assert out["types"][0] == "response.created" and out["types"][-1] == "response.completed"
     assert out["text"] and out["call"] == "get_weather" and "18" in out["answer"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .modes import Plan
 from .recording import Upstream, base_url
@@ -77,10 +77,10 @@ class CassetteSession:
         self.door: FrontDoor | None = None
         self.guard: NetworkGuard | None = None
         self.finished = False
-        self._played: list[Any] = []  # what was played, kept once the server stops
+        self._played: list[str] = []  # what was played, kept once the server stops
 
     @property
-    def played(self) -> list[Any]:
+    def played(self) -> list[str]:
         from .replaying import played
 
         return played(self.server) if self.server is not None else self._played
