@@ -243,3 +243,19 @@ def test_a_websocket_session_plays_turn_by_turn(seeded_db: Path) -> None:
             assert "output · response 2" in shown(deck)
 
     run(scenario)
+
+
+def test_an_answer_that_was_not_streamed_has_nothing_to_play(seeded_db: Path) -> None:
+    async def scenario() -> None:
+        app = BrowseApp(seeded_db)
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, TOTAL)
+            await select_exchange(pilot, "vcr_cassette.yaml")
+            await pilot.press("p")
+            await wait_for(pilot, lambda: isinstance(app.screen, PlaybackScreen), what="deck")
+            deck = app.screen
+            assert isinstance(deck, PlaybackScreen)
+            await wait_for(pilot, lambda: bool(deck.error), what="why not")
+            assert "not a stream" in status(deck) and deck.deck is None
+
+    run(scenario)

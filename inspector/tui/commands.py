@@ -1,4 +1,4 @@
-"""Command palette entries (ctrl+p): sort, group, screens, tabs, export."""
+"""Command palette entries (ctrl+p): sort, group, screens, tabs, play back, re-send, export."""
 
 from __future__ import annotations
 
@@ -44,6 +44,8 @@ def commands(screen: object) -> list[tuple[str, Callable[[], object], str]]:
     out += [
         ("Thread view", screen.action_thread, "the selected exchange's chain of responses"),
         ("Usage charts", screen.action_usage, "tokens and cost by model and by day"),
+        ("Play back the exchange", screen.action_play, "its stream again, at its recorded pace"),
+        ("Re-send the exchange", screen.action_resend, "edit its request, send it, diff"),
         *(
             (f"Export exchange as {f.name}", partial(screen.action_export, f.name), f.about)
             for f in formats()

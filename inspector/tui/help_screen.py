@@ -30,6 +30,16 @@ HELP = """\
   difference folded, **+**/**-** expand or fold all, **s** word diffs side by side or
   inline; **e**/**x** export it as JSON or text)
 - **d** in the thread view: a turn's request against the previous turn's
+- **p**: play the selected exchange back as it arrived (the tape deck): the conversation
+  grows event by event at the recorded pace, the timeline's cursor follows, a wait shows
+  how long the client sat in each gap (red past a second). **space** pauses and plays,
+  **1** / **2** / **0** play at x1, x2, x10, **n** one event more (paused), **t** the next
+  turn of a WebSocket session, **r** from the start, **Esc** back
+- **R**: re-send the selected exchange's request: edit the model, reasoning effort,
+  temperature, instructions, tools (a checkbox each) or the raw JSON, see the estimated
+  cost, **ctrl+s** sends it (to the upstream given, default `$OPENAI_BASE_URL` or where it
+  went; the key from `$OPENAI_API_KEY`, never stored); the answer is recorded linked to the
+  original and the diff of the two opens (as `respdeck resend` does)
 - **ctrl+p**: the command palette; **q**: quit
 
 ## The filter

@@ -64,6 +64,9 @@ class MainScreen(Screen[None]):
         Binding("e", "export", "Export"),
         Binding("m", "mark", "Mark"),
         Binding("d", "diff", "Diff with mark"),
+        # in the help and the palette: the footer is full at 140 columns
+        Binding("p", "play", "Play", show=False),
+        Binding("R", "resend", "Re-send", show=False),
         Binding("escape", "back", "List"),  # shown when the keyboard is out of the list
         *[
             Binding(str(n), f"tab('{tab_id}')", title, show=False)
@@ -446,6 +449,26 @@ class MainScreen(Screen[None]):
         self.app.push_screen(
             DiffScreen.of_exchanges(self.store, self.marked, str(selected["exchange_id"]))
         )
+
+    def action_play(self) -> None:
+        """The tape deck: the selected exchange's stream again, at its recorded pace."""
+        selected = self.table.selected
+        if selected is None:
+            self.notify("No exchange selected.", severity="warning")
+            return
+        from .playback_screen import PlaybackScreen
+
+        self.app.push_screen(PlaybackScreen(self.store, str(selected["exchange_id"])))
+
+    def action_resend(self) -> None:
+        """The re-send panel: the selected exchange's request, edited, sent again, diffed."""
+        selected = self.table.selected
+        if selected is None:
+            self.notify("No exchange selected.", severity="warning")
+            return
+        from .resend_screen import ResendScreen
+
+        self.app.push_screen(ResendScreen(self.store, str(selected["exchange_id"])))
 
     def action_usage(self) -> None:
         from .usage_screen import UsageScreen
