@@ -46,6 +46,12 @@ class OriginalRead(Message, bubble=False):
         self.error = error
 
 
+class Estimated(Message, bubble=False):
+    def __init__(self, line: str) -> None:
+        super().__init__()
+        self.line = line
+
+
 class Resent(Message, bubble=False):
     def __init__(self, sent: Sent, store: Reader | None, error: str = "") -> None:
         super().__init__()
@@ -71,6 +77,7 @@ class ResendScreen(Screen[None]):
         self.sent: Sent | None = None
         self._scratch: duckdb.DuckDBPyConnection | None = None
         self._scratch_lock = threading.Lock()  # one estimate at a time on the scratch store
+        self._closed = False
 
     def compose(self) -> ComposeResult:
         yield Static("respdeck · re-send", classes="title-bar", markup=False)
@@ -107,10 +114,23 @@ class ResendScreen(Screen[None]):
         self.set_interval(0.1, self._tick)
 
     def on_unmount(self) -> None:
-        with self._scratch_lock:
-            if self._scratch is not None:
-                self._scratch.close()
-                self._scratch = None
+        """The scratch store goes with the panel: now, or when an estimate still running on
+        it ends (the panel does not wait for it)."""
+        self._closed = True
+        if self._scratch_lock.acquire(blocking=False):
+            try:
+                self._close_scratch()
+            finally:
+                self._scratch_lock.release()
+
+    def closed(self) -> bool:
+        """The panel has gone (read afresh: a worker's second look must not be narrowed)."""
+        return self._closed
+
+    def _close_scratch(self) -> None:
+        if self._scratch is not None:
+            self._scratch.close()
+            self._scratch = None
 
     # -- reading the original ---------------------------------------------------------------
 
@@ -262,12 +282,19 @@ class ResendScreen(Screen[None]):
     def estimate(self, original: Original, upstream: str, model: str | None) -> None:
         try:
             with self._scratch_lock:
+                if self.closed():
+                    return self._close_scratch()
                 if self._scratch is None:
                     self._scratch = open_scratch()
                 line = estimate_line(self._scratch, original.tokens, upstream, model)
+                if self.closed():
+                    return self._close_scratch()
         except (duckdb.Error, StoreError) as exc:
             line = f"estimate: unknown ({error_text(exc)})"
-        self.app.call_from_thread(self.query_one("#resend-estimate", Static).update, line)
+        self.post_message(Estimated(line))  # dropped if the panel has closed meanwhile
+
+    def on_estimated(self, message: Estimated) -> None:
+        self.query_one("#resend-estimate", Static).update(message.line)
 
     # -- sending ----------------------------------------------------------------------------
 
