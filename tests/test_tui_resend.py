@@ -155,6 +155,8 @@ def test_an_edited_model_is_sent_linked_listed_and_diffed(db: Path, replay: Repl
             request = text_of(diff.query_one("#diff-request-body", Static))
             assert "model" in request and "gpt-4.1-mini" in request and "gpt-5" in request
             assert not replay.misses
+            # the answer was shown growing while it came: its events, as parsed in flight
+            assert panel.answer is not None and panel.answer.events > 0
 
             (link,) = resends(store_of(app))
             new, resent_from, edits = link
@@ -169,6 +171,33 @@ def test_an_edited_model_is_sent_linked_listed_and_diffed(db: Path, replay: Repl
             assert selected is not None and selected["exchange_id"] == new
 
     run(scenario)
+
+
+def test_the_answer_so_far_grows_with_the_pieces() -> None:
+    """A stream cut anywhere reads as the text its deltas have built so far; every piece is
+    kept, and `show` is called on the first piece, then at most every `every` seconds."""
+    from addon.importers import load_file
+    from inspector.tui.resend_work import answer_so_far, watch_answer
+
+    (recorded,) = [e for e in load_file(RECORDINGS / "stream_text.har") if e.response]
+    assert recorded.response is not None
+    body = recorded.response.body
+    whole = answer_so_far([body], websocket=False)
+    assert whole.text and whole.events > 10 and whole.size == len(body)
+    half = answer_so_far([body[: len(body) // 2]], websocket=False)
+    assert half.text and whole.text.startswith(half.text) and half.text != whole.text
+    assert 0 < half.events < whole.events
+
+    shown: list[int] = []
+    on_data = watch_answer(False, lambda so_far: shown.append(so_far.size), every=3600)
+    for n in range(0, len(body), 100):
+        on_data(body[n : n + 100])
+    assert shown == [100]  # the first piece, then nothing within the hour
+    everything: list[str] = []
+    on_data = watch_answer(False, lambda so_far: everything.append(so_far.text), every=0)
+    for n in range(0, len(body), 100):
+        on_data(body[n : n + 100])
+    assert everything[-1] == whole.text
 
 
 def test_unchecked_tools_and_a_hand_edited_body_go_out_as_shown(

@@ -9,6 +9,7 @@ prints or prompts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,6 +50,9 @@ class Options:
     times: int = 1
     key: str | None = None  # the API key itself: sent, never stored nor shown
     env: str = "OPENAI_API_KEY"
+    # Called with each piece of the answer as it arrives (a body chunk, a server WebSocket
+    # message), from the sending thread: how the TUI shows an answer growing.
+    on_data: Callable[[bytes], None] | None = None
 
 
 class Refused(Exception):
@@ -225,14 +229,16 @@ def send_job(recording: Recording, job: Job, options: Options, ids: dict[str, st
             headers, _ = outgoing_headers(
                 stored.request.headers, urlsplit(url).netloc, options.key, None, websocket=True
             )
-            captured = send_websocket(url, headers, stored.websocket, outgoing, ids)
+            captured = send_websocket(
+                url, headers, stored.websocket, outgoing, ids, on_data=options.on_data
+            )
         else:
             request = plan_http(
                 stored.request.method, stored.request.url, stored.request.headers,
                 stored.request.body, job.upstream, options.key, job.edits, ids,
             )  # fmt: skip
             changed = request.changed
-            captured = send_http(request)
+            captured = send_http(request, on_data=options.on_data)
     except SendError as exc:
         return Sent(None, f"{job.original.label}: {exc}")
     exchange_id, parsed = recording.store(captured, job.original.exchange_id, changed)

@@ -15,6 +15,7 @@ import http.client
 import json
 import ssl
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import duckdb
@@ -49,9 +50,14 @@ def _raw(pairs: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in pairs]
 
 
-def send_http(request: Outgoing, timeout: float = TIMEOUT) -> Captured:
-    """Send `request` and take its answer in, chunk by chunk as it arrives. SendError when
-    no answer began; a connection lost after that gives an aborted exchange, as recorded."""
+def send_http(
+    request: Outgoing,
+    timeout: float = TIMEOUT,
+    on_data: Callable[[bytes], None] | None = None,
+) -> Captured:
+    """Send `request` and take its answer in, chunk by chunk as it arrives (each also given
+    to `on_data`). SendError when no answer began; a connection lost after that gives an
+    aborted exchange, as recorded."""
     parts = urlsplit(request.url)
     target = parts.path or "/"
     if parts.query:
@@ -76,6 +82,8 @@ def send_http(request: Outgoing, timeout: float = TIMEOUT) -> Captured:
         try:
             while data := response.read1(READ_SIZE):
                 tee(data)
+                if on_data is not None:
+                    on_data(data)
         except (OSError, http.client.HTTPException) as exc:
             captured.aborted = True
             captured.error = f"upstream connection lost: {_why(exc)}"

@@ -113,9 +113,11 @@ def send_websocket(
     outgoing: Callable[[bytes], bytes],
     ids: MutableMapping[str, str],
     timeout: float = TIMEOUT,
+    on_data: Callable[[bytes], None] | None = None,
 ) -> Captured:
     """Run the session again on `url`; `outgoing` makes each client message to send from
-    the recorded one (edits, ids re-chained from `ids`, which each turn's new id joins)."""
+    the recorded one (edits, ids re-chained from `ids`, which each turn's new id joins).
+    Each message the server sends is also given to `on_data` as it arrives."""
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     extra = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers if k.lower() != "host"]
@@ -134,7 +136,7 @@ def send_websocket(
         if not _handshake(captured, events):
             return captured
         captured.websocket = []
-        _turns(conn, events, captured, recorded, outgoing, ids)
+        _turns(conn, events, captured, recorded, outgoing, ids, on_data)
     except OSError as exc:
         captured.aborted = True
         captured.error = f"upstream connection lost: {exc or type(exc).__name__}"
@@ -176,6 +178,7 @@ def _turns(
     recorded: Sequence[WsMessage],
     outgoing: Callable[[bytes], bytes],
     ids: MutableMapping[str, str],
+    on_data: Callable[[bytes], None] | None = None,
 ) -> None:
     messages = captured.websocket
     assert messages is not None
@@ -203,6 +206,8 @@ def _turns(
             content = b"".join(parts)
             parts.clear()
             messages.append((time.time(), False, content, isinstance(received, TextMessage)))
+            if on_data is not None:
+                on_data(content)
             done, new_id = _terminal_id(content)
             if done:
                 if old_id and new_id:

@@ -30,7 +30,17 @@ from inspector.resend.run import Options
 
 from .messages import StoreOpened
 from .resend_form import EFFORTS, Fields, edited_model, edits_of, fields_of, tool_label, tools_of
-from .resend_work import KEY_ENV, Original, Sent, estimate_line, options, read_original, send
+from .resend_work import (
+    KEY_ENV,
+    Original,
+    Sent,
+    SoFar,
+    estimate_line,
+    options,
+    read_original,
+    send,
+    watch_answer,
+)
 
 UNSET = "(not set)"
 WEBSOCKET_RAW = (
@@ -60,6 +70,14 @@ class Resent(Message, bubble=False):
         self.error = error  # the database could not be opened to read again
 
 
+class AnswerGrew(Message, bubble=False):
+    """The answer being received, as far as it has come (posted by the sending thread)."""
+
+    def __init__(self, so_far: SoFar) -> None:
+        super().__init__()
+        self.so_far = so_far
+
+
 class ResendScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Send", priority=True),
@@ -74,6 +92,7 @@ class ResendScreen(Screen[None]):
         self.original: Original | None = None
         self.generated = ""  # the raw JSON the fields made (the text differs: edited by hand)
         self.sending_since: float | None = None
+        self.answer: SoFar | None = None  # the answer as far as it has arrived while sending
         self.sent: Sent | None = None
         self._scratch: duckdb.DuckDBPyConnection | None = None
         self._scratch_lock = threading.Lock()  # one estimate at a time on the scratch store
@@ -106,6 +125,7 @@ class ResendScreen(Screen[None]):
                 yield TextArea(id="resend-raw", show_line_numbers=True, compact=True)
         yield Static("", id="resend-estimate", markup=False)
         yield Static("", id="resend-progress", markup=False)
+        yield Static("", id="resend-live", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -311,7 +331,20 @@ class ResendScreen(Screen[None]):
             return
         self.sending_since = time.monotonic()
         self.query_one("#resend-form").disabled = True
-        self.run_send(options(upstream, edits))
+        show = self.post_message_from_thread
+        on_data = watch_answer(bool(original.websocket), show)
+        self.run_send(options(upstream, edits, on_data=on_data))
+
+    def post_message_from_thread(self, so_far: SoFar) -> None:
+        self.post_message(AnswerGrew(so_far))
+
+    def on_answer_grew(self, message: AnswerGrew) -> None:
+        """The answer growing while it is received and recorded."""
+        self.answer = message.so_far
+        so_far = message.so_far
+        self.query_one("#resend-live", Static).update(
+            Text(f"{so_far.events} events · {so_far.size:,} bytes\n{so_far.text}")
+        )
 
     @work(thread=True, exclusive=True, group="resend-send")
     def run_send(self, chosen: Options) -> None:

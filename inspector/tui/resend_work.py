@@ -12,6 +12,8 @@ opened to write before the user sends.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,8 @@ import duckdb
 
 from addon.store.db import open_for_write
 from addon.store.queries import short_id
+from addon.wire.exchange import Exchange, HttpRequest, HttpResponse, WsMessage
+from addon.wire.parse import parse_exchange
 from inspector.resend.edit import EditError, Edits
 from inspector.resend.estimate import Tokens, estimate, recorded_tokens
 from inspector.resend.plan import default_upstream, json_object, key_use
@@ -45,9 +49,65 @@ class Original:
     refused: list[str] = field(default_factory=list)  # why it cannot be sent (nothing then)
 
 
-def options(upstream: str, edits: Edits, env: str = KEY_ENV) -> Options:
+def options(
+    upstream: str,
+    edits: Edits,
+    env: str = KEY_ENV,
+    on_data: Callable[[bytes], None] | None = None,
+) -> Options:
     """A send's options, the key read from the environment now (sent, never kept)."""
-    return Options(upstream.strip() or None, edits, 1, os.environ.get(env) or None, env)
+    return Options(
+        upstream.strip() or None, edits, 1, os.environ.get(env) or None, env, on_data=on_data
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SoFar:
+    """The answer as far as it has arrived: its text, events and bytes."""
+
+    text: str
+    events: int
+    size: int
+
+
+def answer_so_far(pieces: Sequence[bytes], websocket: bool) -> SoFar:
+    """What the pieces arrived so far say, parsed by the wire core as the recorder's
+    in-flight rows are: an SSE body (or a JSON one) cut anywhere, or a session's server
+    messages so far."""
+    if websocket:
+        exchange = Exchange(
+            HttpRequest("GET", "wss://upstream/v1/responses"),
+            HttpResponse(101),
+            websocket=[WsMessage(None, False, piece) for piece in pieces],
+        )
+    else:
+        body = b"".join(pieces)
+        kind = "application/json" if body.lstrip().startswith(b"{") else "text/event-stream"
+        exchange = Exchange(
+            HttpRequest("POST", "https://upstream/v1/responses", [], b'{"stream": true}'),
+            HttpResponse(200, [("content-type", kind)], body),
+        )
+    parsed = parse_exchange(exchange)
+    return SoFar(parsed.output_text or "", len(parsed.events), sum(len(p) for p in pieces))
+
+
+def watch_answer(
+    websocket: bool, show: Callable[[SoFar], None], every: float = 0.15
+) -> Callable[[bytes], None]:
+    """An `on_data` for the sending thread: it keeps the pieces and, at most every `every`
+    seconds (and on the first piece), hands `show` the answer so far, parsed right there so
+    the app's loop only draws it."""
+    pieces: list[bytes] = []
+    last = [0.0]
+
+    def on_data(data: bytes) -> None:
+        pieces.append(bytes(data))
+        now = time.monotonic()
+        if len(pieces) == 1 or now - last[0] >= every:
+            last[0] = now
+            show(answer_so_far(pieces, websocket))
+
+    return on_data
 
 
 def session_body(job: Job) -> dict[str, Any] | None:
