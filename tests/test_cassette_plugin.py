@@ -16,8 +16,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openai  # noqa: F401  (see below)
 import pytest
 
+# An in-process inner run forgets the modules it imported: what every run needs (the SDK, the
+# replay server, the diff that explains a miss) is loaded here once, not again for each run.
+import inspector.diff.render
+import inspector.replay.upstream  # noqa: F401
 from addon.importers import load_file
 from inspector.cassettes.cassette import secret_findings
 from inspector.replay import ReplayUpstream
@@ -228,7 +233,9 @@ def test_replays_offline_with_the_upstream_gone(
     assert {n: p.read_bytes() for n, p in cassettes_of(replay_dir).items()} == before
 
 
-def test_ci_replays_by_default(replay_dir: Path, pytester: pytest.Pytester) -> None:
+def test_ci_replays_by_default(
+    replay_dir: Path, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With CI set and no option, the mode is none: a missing cassette fails, records nothing."""
     pytester.makepyfile(
         test_ci="""
@@ -240,7 +247,7 @@ def test_ci_replays_by_default(replay_dir: Path, pytester: pytest.Pytester) -> N
             respdeck_openai.responses.create(model="gpt-4.1-mini", input="hello")
         """
     )
-    os.environ["CI"] = "1"  # restored by replay_dir's monkeypatch (it deleted CI first)
+    monkeypatch.setenv("CI", "1")
     result = inner(pytester, "test_ci.py", "--respdeck-upstream", DEAD)
     result.assert_outcomes(failed=1)
     assert "no cassette: nothing to replay" in result.stdout.str()
@@ -352,6 +359,23 @@ def test_none_mode_refuses_the_network(replay_dir: Path, pytester: pytest.Pytest
     assert socket.socket.connect is connect  # the guard is gone after the test
 
 
+def test_xdist_workers_record_and_replay(recorded: Path, tmp_path: Path) -> None:
+    """Two workers, each with its own ports and temporary folders: what is missing is recorded
+    by the worker that runs it, the rest replays."""
+    shutil.copytree(recorded, tmp_path, dirs_exist_ok=True)
+    found = cassettes_of(tmp_path)
+    found["test_async_stream"].unlink()
+    with ReplayUpstream.from_paths(UPSTREAM_FILES, pace=0) as upstream:
+        result = run_subprocess(
+            tmp_path, "-p", "xdist", "-n", "2", "--respdeck-upstream", upstream.url + "/v1",
+            OPENAI_API_KEY=PLANTED,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert len(upstream.served) == 1  # only the missing cassette was recorded
+    assert "6 passed" in result.stdout and result.stdout.count("recorded ") == 1
+    assert set(cassettes_of(tmp_path)) == set(found)
+
+
 OPTIONS = """
 import pytest
 from test_api import STREAM, streamed
@@ -372,15 +396,21 @@ def test_not_ignored(respdeck_openai, respdeck_cassette):
         list(respdeck_openai.responses.create(stream=True, temperature=0.3, **STREAM))
     except Exception:
         pass
+
+
+@pytest.mark.respdeck(record_mode="sometimes")
+def test_bad_mode():
+    pass
 """
 
 
-def test_marker_ignore_paths_and_pace(replay_dir: Path, pytester: pytest.Pytester) -> None:
+def test_marker_arguments_and_pace(replay_dir: Path, pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_options=OPTIONS)
     result = inner(pytester, "test_options.py", "--respdeck-record-mode", "none",
                    "--respdeck-pace", "0.5")  # fmt: skip
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=1, failed=1, errors=1)
     out = result.stdout.str()
+    assert "respdeck: bad record mode 'sometimes': one of none, once, new_episodes, all" in out
     assert "FAILED test_options.py::test_not_ignored - Failed: respdeck: 1 request(s)" in out
 
 

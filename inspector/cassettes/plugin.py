@@ -86,13 +86,13 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
     given: dict[str, Any] = dict(marker.kwargs) if marker is not None else {}
     unknown = set(given) - {"cassette", "record_mode", "ignore", "pace"}
     if unknown:
-        raise pytest.UsageError(f"@pytest.mark.respdeck: unknown arguments {sorted(unknown)}")
+        raise ValueError(f"@pytest.mark.respdeck: unknown arguments {sorted(unknown)}")
     chosen = config.getoption("--respdeck-record-mode")
     session_mode = modes.parse_record_mode(chosen or modes.default_record_mode(os.environ))
+    marked = given.get("record_mode")
+    marked_mode = modes.parse_record_mode(str(marked)) if marked is not None else None
     # `none` (asked for, or CI's default) wins over a marker: CI never records.
-    mode = session_mode
-    if given.get("record_mode") is not None and session_mode != "none":
-        mode = modes.parse_record_mode(str(given["record_mode"]))
+    mode = marked_mode if marked_mode is not None and session_mode != "none" else session_mode
     test_file = Path(str(node.path))
     owner = getattr(node, "cls", None)
     default = cassette.default_path(test_file, node.name, owner.__name__ if owner else None)
@@ -128,13 +128,16 @@ def respdeck_cassette(
 ) -> Iterator[CassetteSession]:
     """The test's cassette, served (or recorded) on 127.0.0.1; OPENAI_BASE_URL points at it
     for the test, and OPENAI_API_KEY is a dummy when nothing reaches the upstream."""
+    from addon.importers import ImportFailure
+
+    from .recording import RecordingError
     from .session import CassetteSession
 
     try:
-        settings = _settings(request)
-    except ValueError as exc:
-        raise pytest.UsageError(str(exc)) from exc
-    session = CassetteSession(settings, _respdeck_recorders).start()
+        session = CassetteSession(_settings(request), _respdeck_recorders).start()
+    except (ValueError, ImportFailure, RecordingError) as exc:  # one line, not a traceback
+        pytest.fail(f"respdeck: {exc}", pytrace=False)
+    settings = session.settings
     request.node.stash[SESSION_KEY] = session
     monkeypatch.setenv("OPENAI_BASE_URL", session.base_url)
     if not settings.plan.records:
@@ -184,14 +187,22 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     session = item.stash.get(SESSION_KEY, None)
     if session is None:
         return (yield)
+    from .recording import RecordingError
+    from .session import Outcome as Finished
+
     try:
         result = yield
     except BaseException:
-        outcome = session.finish(passed=False)
-        outcome.section[:0] = outcome.failures  # the test failed already: say why it would
-        _report(item, outcome)
+        try:
+            outcome = session.finish(passed=False)
+        except RecordingError as exc:  # the test's own failure comes first
+            outcome = Finished(section=[f"respdeck: {exc}"])
+        _report(item, outcome)  # its section says what else went wrong
         raise
-    outcome = session.finish(passed=True)
+    try:
+        outcome = session.finish(passed=True)
+    except RecordingError as exc:
+        pytest.fail(f"respdeck: {exc}", pytrace=False)
     _report(item, outcome)
     if outcome.failures:
         pytest.fail("\n".join(outcome.failures), pytrace=False)

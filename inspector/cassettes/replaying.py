@@ -26,8 +26,8 @@ class MissReport:
 
     @property
     def summary(self) -> str:
-        first = self.explanation.strip().split("\n", 1)[0]
-        return f"{self.request}: {first}" if first else self.request
+        """The explanation's first line (it names the request), or the request."""
+        return self.explanation.strip().split("\n", 1)[0] or self.request
 
 
 def start(exchanges: Sequence[Exchange], pace: float, ignore: Sequence[str]) -> ReplayUpstream:

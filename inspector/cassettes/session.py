@@ -42,7 +42,7 @@ class Settings:
 @dataclass(slots=True)
 class Outcome:
     """What a finished test's cassette says: `failures` fail it (one line each), `section`
-    goes into its report, `notes` into the session's summary."""
+    goes into its report (every failure with its explanation), `notes` into the summary."""
 
     failures: list[str] = field(default_factory=list)
     section: list[str] = field(default_factory=list)
@@ -128,10 +128,12 @@ class CassetteSession:
         if self.guard is not None:
             self.guard.uninstall()
             for attempt in self.guard.attempts:
-                outcome.failures.append(
+                line = (
                     f"respdeck: record mode none refused a connection to {attempt}: a client "
                     "built before the fixture still holds the real URL?"
                 )
+                outcome.failures.append(line)
+                outcome.section.append(line)
         if self.server is not None:
             self._replayed(outcome)
         if self.recorder is not None:
@@ -186,9 +188,9 @@ class CassetteSession:
         findings = cassette.secret_findings(new, data)
         if findings:
             more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
-            outcome.failures.append(
-                f"respdeck: {where} not written: a secret is in the recording: {findings[0]}{more}"
-            )
+            line = f"respdeck: {where} not written: a secret is in the recording: {findings[0]}"
+            outcome.failures.append(line + more)
+            outcome.section += [line, *(f"  also {f}" for f in findings[1:])]
             return
         cassette.write(self.path, data)
         self.recorded = everything
