@@ -12,7 +12,10 @@ addon when mitmdump loads it as a plain script.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -21,6 +24,7 @@ import duckdb
 
 from addon.store.db import StoreError, open_for_write
 from addon.store.live import LiveError, LiveServer
+from addon.store.location import is_team
 from addon.store.writer import Writer
 from addon.wire.endpoints import classify
 from addon.wire.findings import Finding, Severity
@@ -42,6 +46,10 @@ from .journal import (
 log = logging.getLogger("respdeck")
 
 FLUSH_INTERVAL = 0.2  # seconds: live readers see an exchange well within 1 s of its end
+# A team store's commits are batched harder: each is a DuckLake snapshot that other writers'
+# commits must be checked against, so at most one a second, or one per TEAM_BATCH exchanges.
+TEAM_FLUSH_INTERVAL = 1.0
+TEAM_BATCH = 50
 POLL_INTERVAL = 0.02
 INFLIGHT_INTERVAL = 0.5
 STATUS_INTERVAL = 0.25
@@ -69,6 +77,26 @@ def parse_record(record: Record) -> ParsedExchange:
         return parsed
 
 
+class StoreLost(Exception):
+    """A team store stopped taking commits (PostgreSQL gone, say): what was not committed is
+    still in the journal, stored after reconnecting (see `ingest_main`)."""
+
+
+def claim(path: Path, *, create: bool = False) -> int | None:
+    """A descriptor holding an exclusive lock on a journal file, or None when another
+    ingester holds it (it stores that file; two would race on a team store's rows)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | (os.O_CREAT if create else 0), 0o600)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
 class Ingester:
     def __init__(
         self,
@@ -85,6 +113,10 @@ class Ingester:
         self.upstream = upstream
         self.serve = serve
         self.stats = IngestStats()
+        self.team = is_team(db)
+        self.flush_interval = TEAM_FLUSH_INTERVAL if self.team else FLUSH_INTERVAL
+        self.pending = IngestStats()  # counted in `stats`, not committed yet
+        self._claims: dict[str, int] = {}  # journal file name -> descriptor holding its lock
         self.conn: duckdb.DuckDBPyConnection | None = None
         self.writer: Writer | None = None
         self.server: LiveServer | None = None
@@ -95,14 +127,23 @@ class Ingester:
         self._finished: dict[str, None] = {}  # recent flows stored for good (ordered set)
 
     def open(self) -> bool:
-        """Hold the database; False (with `stats.db_error` set) when it cannot be written."""
+        """Hold the database; False (with `stats.db_error` set) when it cannot be written.
+        The current run's journal file is claimed first (created if need be), so no other
+        ingester's catch-up takes it while the proxy starts."""
+        if self.run is not None and self.run not in self._claims:
+            self.journal_dir.mkdir(parents=True, exist_ok=True)
+            fd = claim(self.journal_dir / self.run, create=True)
+            if fd is not None:
+                self._claims[self.run] = fd
         try:
             self.conn = open_for_write(self.db)
         except StoreError as exc:
             self.stats.db_error = str(exc)
             return False
-        self.writer = Writer(self.conn)
-        if self.serve:
+        self.stats.db_error = None
+        limits = {"batch_exchanges": TEAM_BATCH} if self.team else {}
+        self.writer = Writer(self.conn, **limits)
+        if self.serve and not self.team:  # a team store's readers attach it themselves
             try:
                 self.server = LiveServer.start(self.conn, self.db)
                 self.stats.live_url = self.server.uri
@@ -130,17 +171,54 @@ class Ingester:
             return
         try:
             if self.writer is not None:
-                self.writer.flush()
-            self.conn.execute("CHECKPOINT")
+                self._flush()
+            if not self.team:  # on a DuckLake, CHECKPOINT is the whole maintenance
+                self.conn.execute("CHECKPOINT")
         finally:
-            if self.server is not None:
-                self.server.stop()
-            self.conn.close()
-            self.conn = None
+            self.drop()
+
+    def drop(self) -> None:
+        """Let go of the database without writing: what was not committed is in the journal
+        and is stored again after `open` (the capture's count says where to resume)."""
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        if self.conn is not None:
+            with contextlib.suppress(duckdb.Error):
+                self.conn.close()
+        self.conn = None
+        self.writer = None
+        stats, lost = self.stats, self.pending  # counted, but stored again after `open`
+        stats.exchanges -= lost.exchanges
+        stats.events -= lost.events
+        stats.tokens -= lost.tokens
+        stats.errors -= lost.errors
+        self.pending = IngestStats()
+        self.provisional.clear()
+
+    def release(self) -> None:
+        """Give up the claims on journal files (the process is done with them)."""
+        for fd in self._claims.values():
+            os.close(fd)
+        self._claims.clear()
 
     def _ingest(self, path: Path, stop: threading.Event | None) -> int:
         if self.writer is None or not path.exists():
             return 0
+        if path.name not in self._claims:
+            fd = claim(path)
+            if fd is None:
+                return 0  # another ingester is storing it
+            self._claims[path.name] = fd
+        try:
+            return self._ingest_claimed(path, stop)
+        except duckdb.Error as exc:
+            if not self.team:
+                raise
+            raise StoreLost(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+
+    def _ingest_claimed(self, path: Path, stop: threading.Event | None) -> int:
+        assert self.writer is not None
         capture_id, skip = self.writer.resume_recording(path.name, upstream=self.upstream)
         reader = JournalReader(path)
         stored = seen = 0
@@ -156,11 +234,11 @@ class Ingester:
                     record.exchange.index = seen - 1  # its position in the run
                     self._store(capture_id, record)
                     stored += 1
-                if stop is not None:
+                if stop is not None and not self.team:  # in-flight rows stay local
                     self._refresh_inflight(capture_id, inflight_dir(self.journal_dir, path.name))
                 if self.writer.full or (
                     self.writer.batch.rows("exchanges")
-                    and time.monotonic() - self._last_flush >= FLUSH_INTERVAL
+                    and time.monotonic() - self._last_flush >= self.flush_interval
                 ):
                     self._flush()
                 if not records:
@@ -193,21 +271,33 @@ class Ingester:
         else:  # it was shown while in flight: its final rows replace those, under the same id
             self.writer.replace(provisional[0], capture_id, seq, parsed)
             self._last_flush = time.monotonic()
-        stats = self.stats
-        stats.exchanges += 1
-        stats.events += len(parsed.events)
-        stats.tokens += sum((u.input_tokens or 0) + (u.output_tokens or 0) for u in parsed.usages)
-        if (
+        failed = (
             parsed.exchange.aborted  # as the parser settled it
             or parsed.error is not None
             or (parsed.status is not None and parsed.status >= 400)
-        ):
-            stats.errors += 1
+        )
+        tokens = sum((u.input_tokens or 0) + (u.output_tokens or 0) for u in parsed.usages)
+        for counts in (self.stats, self.pending):
+            counts.exchanges += 1
+            counts.events += len(parsed.events)
+            counts.tokens += tokens
+            counts.errors += failed
+        if provisional is not None:
+            self._committed()
 
     def _flush(self) -> None:
         assert self.writer is not None
         self.writer.flush()
         self._last_flush = time.monotonic()
+        self._committed()
+
+    def _committed(self) -> None:
+        """The counted exchanges are in the store now (see `drop`)."""
+        self.stats.committed += self.pending.exchanges
+        self.pending = IngestStats()
+        if self.writer is not None:
+            self.stats.conflicts += self.writer.conflicts
+            self.writer.conflicts = 0
 
     def _refresh_inflight(self, capture_id: str, folder: Path) -> None:
         """Store the proxy's snapshots of streams still in flight as provisional rows
@@ -238,3 +328,6 @@ class Ingester:
         self.writer.end_recording(capture_id)
         self.provisional.clear()
         path.rename(path.with_name(path.name.removesuffix(SUFFIX) + DONE_SUFFIX))
+        fd = self._claims.pop(path.name, None)
+        if fd is not None:
+            os.close(fd)

@@ -10,21 +10,31 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import duckdb
 
+    from .ingest import Ingester
+
+log = logging.getLogger("respdeck")
+
 # The parser and the store are imported in the process that runs `main`, not by `spawn`'s
 # callers: the mitmproxy addon must not load openai's models or DuckDB for this.
 
 RETRY_INTERVAL = 2.0  # seconds between attempts to open a database another program holds
+# Once the proxy has stopped, how long a team store that went away is waited for before the
+# ingester exits, leaving the rest in the journal for the next `respdeck record`.
+STOP_GRACE = 10.0
 
 
 BACKGROUND_NICE = 10
@@ -159,14 +169,53 @@ def main(argv: list[str] | None = None) -> int:
     if args.status:
         write_stats(args.status, stats)
     try:
-        ingester.catch_up()
-        ingester.follow(stop)
+        store_journal(
+            ingester, stop, lambda: write_stats(args.status, stats) if args.status else None
+        )
     finally:
-        ingester.close()
+        try:
+            ingester.close()
+        finally:
+            ingester.release()
         stats.state = "done"
         if args.status:
             write_stats(args.status, stats)
     return 0
+
+
+def store_journal(ingester: Ingester, stop: threading.Event, publish: Callable[[], None]) -> None:
+    """Catch up, then follow the current run. A team store that goes away (PostgreSQL
+    stopped, the network gone) is reconnected every RETRY_INTERVAL while the proxy goes on
+    journaling; then the journal is stored from where the store's commits end, so nothing
+    is lost or stored twice. Once the proxy has stopped it is waited for STOP_GRACE more."""
+    from .ingest import StoreLost
+
+    stats = ingester.stats
+    while True:
+        try:
+            ingester.catch_up()
+            ingester.follow(stop)
+            return
+        except StoreLost as exc:
+            ingester.drop()
+            stats.db_error, stats.state = str(exc), "failed"
+            stats.retries += 1
+            publish()
+            log.warning("respdeck: the team store went away (%s); the journal keeps it all", exc)
+        stopped_at: float | None = None
+        while not ingester.open():
+            publish()
+            if stop.is_set():
+                stopped_at = stopped_at or time.monotonic()
+                if time.monotonic() - stopped_at >= STOP_GRACE:
+                    return
+                time.sleep(RETRY_INTERVAL)
+            else:
+                stop.wait(RETRY_INTERVAL)
+        assert ingester.conn is not None
+        bound_duckdb(ingester.conn)
+        stats.state = "storing"
+        publish()
 
 
 if __name__ == "__main__":

@@ -21,6 +21,9 @@ class IngestStats:
     errors: int = 0  # HTTP errors, API errors and aborted exchanges
     journaled_seen: int = 0  # records of the current run read from the journal
     caught_up: int = 0  # records of earlier runs stored at start
+    committed: int = 0  # of `exchanges`, those the store has committed
+    conflicts: int = 0  # team store: commits tried again after meeting another writer's
+    retries: int = 0  # team store: times the store was lost and the journal stored again
     db_error: str | None = None
     live_url: str | None = None
     state: str = "opening"  # opening, storing, failed, done

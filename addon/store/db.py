@@ -132,7 +132,7 @@ def open_team_for_init(path: Path, data: str | None) -> tuple[duckdb.DuckDBPyCon
     where = describe(path)
     try:
         try:
-            conn = lake.connect(catalog, read_only=False, data_path=data)
+            conn = lake.connect(catalog, read_only=False)
         except lake.NoLake:
             if not data:
                 raise StoreError(

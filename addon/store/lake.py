@@ -59,7 +59,9 @@ def connect(
     snapshot_time: str | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A connection with the lake attached as `team` and in use. `create` lets DuckLake make
-    a new lake (only `respdeck init` does); `snapshot_time` attaches it as it was then."""
+    a new lake (only `respdeck init` does), at `data_path`; on an existing lake `data_path`
+    is where this connection finds its files (a share mounted elsewhere), the catalog's
+    own path unchanged. `snapshot_time` attaches the lake as it was then."""
     check_catalog(catalog)
     conn = duckdb.connect(":memory:", config=dict(extensions.NO_AUTOINSTALL))
     try:
@@ -67,8 +69,10 @@ def connect(
         for name, value in RETRIES.items():
             conn.execute(f"SET {name} = {value}")
         options = []
-        if data_path:
+        if data_path:  # a new lake's; else where this machine reaches the shared folder
             options.append(f"DATA_PATH '{sql_string(data_path)}'")
+            if not create:
+                options.append("OVERRIDE_DATA_PATH true")
         if read_only:
             options.append("READ_ONLY")
         if not create:
@@ -124,3 +128,11 @@ def snapshot_id(conn: duckdb.DuckDBPyConnection) -> int:
     """The lake's latest snapshot: what a reader polls to know something was committed."""
     row = conn.execute(f"SELECT max(snapshot_id) FROM ducklake_snapshots('{ALIAS}')").fetchone()
     return int(row[0]) if row and row[0] is not None else 0
+
+
+def stored_data_path(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """Where the lake keeps its Parquet files, as its catalog says."""
+    row = conn.execute(
+        f"SELECT value FROM ducklake_options('{ALIAS}') WHERE option_name = 'data_path'"
+    ).fetchone()
+    return str(row[0]) if row and row[0] is not None else None

@@ -9,6 +9,7 @@ carry either as a `Path`; `team_catalog` tells them apart.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -46,3 +47,10 @@ _SECRET = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 def describe(db: str | os.PathLike[str]) -> str:
     """`db` as messages show it: a connection string's password masked."""
     return _SECRET.sub(r"\1***", os.fspath(db))
+
+
+def team_journal_dir(db: str | os.PathLike[str]) -> Path:
+    """A team store's default journal folder: local, under recordings/ of the current
+    directory, one per store (a recorder's buffer never goes to the shared folder)."""
+    digest = hashlib.sha256(os.fspath(db).encode()).hexdigest()[:12]
+    return DEFAULT_DB.parent / f"team-{digest}.journal"

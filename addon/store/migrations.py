@@ -6,6 +6,7 @@ is upgraded in place and a database from a newer one is refused with a clear mes
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -303,7 +304,8 @@ def migrate(conn: duckdb.DuckDBPyConnection, target: int = LATEST) -> int:
                 )
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                with contextlib.suppress(duckdb.Error):  # a failed COMMIT has rolled back
+                    conn.execute("ROLLBACK")
                 raise
             version = number
     return version
@@ -351,5 +353,6 @@ def create_lake_base(conn: duckdb.DuckDBPyConnection) -> None:
             conn.execute("INSERT INTO schema_version VALUES (?, ?, ?)", list(row))
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.Error):  # a failed COMMIT has rolled back
+            conn.execute("ROLLBACK")
         raise

@@ -16,6 +16,7 @@ service tier the library has no rate for then (flex before it lists flex rates, 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -112,6 +113,25 @@ def add_models(
         _match(conn, wanted - known)
 
 
+def add_models_alone(
+    conn: duckdb.DuckDBPyConnection,
+    pairs: Iterable[tuple[str | None, str | None]],
+    lock: Callable[[], None],
+) -> None:
+    """A team store's models first seen priced in a transaction of their own, under `lock`:
+    writers storing exchanges then only append, which never conflicts, and only these small
+    transactions meet (the one that loses tries again and finds the prices there)."""
+
+    def work() -> None:
+        known = set(conn.execute("SELECT host, model FROM price_matches").fetchall())
+        wanted = {(host, model) for host, model in pairs if model} - known
+        if wanted:
+            lock()
+            _match(conn, wanted)
+
+    _in_transaction(conn, work)
+
+
 def _in_transaction(conn: duckdb.DuckDBPyConnection, work: Callable[[], None]) -> int:
     conn.execute("BEGIN TRANSACTION")
     try:
@@ -119,7 +139,8 @@ def _in_transaction(conn: duckdb.DuckDBPyConnection, work: Callable[[], None]) -
         (count,) = conn.execute("SELECT count(*) FROM prices").fetchone() or (0,)
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.Error):  # a failed COMMIT has rolled back
+            conn.execute("ROLLBACK")
         raise
     return int(count)
 

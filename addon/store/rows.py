@@ -88,6 +88,16 @@ class Batch:
     def rows(self, table: str) -> int:
         return len(next(iter(self.columns[table].values())))
 
+    def models(self) -> set[tuple[str | None, str | None]]:
+        """The (host, model) pairs of the batch's responses: who served a model prices it."""
+        exchanges, responses = self.columns["exchanges"], self.columns["responses"]
+        hosts = dict(zip(exchanges["exchange_id"], exchanges["host"], strict=True))
+        return {
+            (hosts.get(exchange_id), model)
+            for exchange_id, model in zip(responses["exchange_id"], responses["model"], strict=True)
+            if model
+        }
+
     def arrow(self, table: str) -> pa.Table:
         """One table's rows as Arrow, built column by column with the database's types."""
         columns = self.columns[table]

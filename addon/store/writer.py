@@ -14,7 +14,9 @@ price tables are refreshed by addon/store/prices.)
 from __future__ import annotations
 
 import contextlib
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,7 +29,7 @@ from addon.wire.result import ParsedExchange
 from . import ids, lake
 from .ids import id_bytes
 from .origin import machine_and_user, respdeck_version
-from .prices import add_models
+from .prices import add_models, add_models_alone
 from .rows import TABLES, Batch, add_exchange
 
 BATCH_ROWS = 50_000  # event rows per insert; a batch is also flushed at the end of a capture
@@ -77,6 +79,7 @@ class Writer:
         self.next_seq: dict[str, int] = {}  # capture id -> the seq its next exchange gets
         self.written = 0
         self.conflicts = 0  # team store: writes tried again after meeting another's commit
+        self.unpriced: set[tuple[str | None, str | None]] = set()  # team store: to price
         self._digests: set[str] | None = None  # content hashes stored, once asked
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -183,8 +186,7 @@ class Writer:
         exchange_id = ids.exchange_id(capture_id, seq)
         batch = Batch()
         add_exchange(batch, exchange_id, capture_id, seq, parsed)
-        links = [(exchange_id, ids.as_uuid(resent_from), edits)]
-        self._settled(lambda: write_batch(self.conn, batch, links=links, team=self.team))
+        self._commit(batch, links=[(exchange_id, ids.as_uuid(resent_from), edits)])
         self.written += 1
         return exchange_id
 
@@ -201,7 +203,7 @@ class Writer:
         self.flush()
         batch = Batch()
         add_exchange(batch, exchange_id, capture_id, seq, parsed)
-        self._settled(lambda: write_batch(self.conn, batch, replace=True, team=self.team))
+        self._commit(batch, replace=True)
 
     def replace_parsed(self, exchanges: list[tuple[str, str, int, ParsedExchange]]) -> None:
         """Reindex: (exchange id, capture id, seq, parsed) rows replace theirs, in one
@@ -209,7 +211,7 @@ class Writer:
         batch = Batch()
         for exchange_id, capture_id, seq, parsed in exchanges:
             add_exchange(batch, exchange_id, capture_id, seq, parsed)
-        self._settled(lambda: write_batch(self.conn, batch, replace=True, team=self.team))
+        self._commit(batch, replace=True)
 
     @property
     def full(self) -> bool:
@@ -258,12 +260,40 @@ class Writer:
         return batch
 
     def _write(self, batch: Batch) -> None:
-        self._settled(lambda: write_batch(self.conn, batch, team=self.team))
+        self._commit(batch)
         self.written += batch.rows("exchanges")
+
+    def _commit(
+        self,
+        batch: Batch,
+        *,
+        replace: bool = False,
+        links: Sequence[tuple[str, str, str | None]] = (),
+    ) -> None:
+        self._settled(lambda: write_batch(self.conn, batch, replace, links, team=self.team))
+        if self.team:
+            self._price(batch.models())
+
+    def _price(self, pairs: set[tuple[str | None, str | None]]) -> None:
+        """Price a team store's new models; those a crowd of writers kept from it are tried
+        again with the next batch (until then their cost is NULL, as for an unknown model)."""
+        self.unpriced |= pairs
+        try:
+            self._settled(
+                lambda: add_models_alone(
+                    self.conn, self.unpriced, lock=lambda: take_lock(self.conn, "prices")
+                )
+            )
+        except duckdb.Error as exc:
+            if not lake.is_conflict(exc):
+                raise
+        else:
+            self.unpriced = set()
 
     def _settled(self, write: Callable[[], None]) -> None:
         """Run a write; on a team store, again when it met another writer's commit (each
-        write is one transaction, and idempotent there)."""
+        write is one transaction, and idempotent there), after a random pause that grows:
+        writers that met do not meet again at once."""
         for attempt in range(1, CONFLICT_ATTEMPTS + 1):
             try:
                 write()
@@ -272,6 +302,7 @@ class Writer:
                 if not (self.team and lake.is_conflict(exc)) or attempt == CONFLICT_ATTEMPTS:
                     raise
                 self.conflicts += 1
+                time.sleep(random.uniform(0.05, 0.25) * attempt)
 
     def _write_catching(self, batch: Batch) -> None:
         try:
@@ -319,7 +350,8 @@ def write_batch(
         for link in links:
             if stored is None or link[0] not in stored[1]:
                 conn.execute("INSERT INTO resends VALUES (?::UUID, ?::UUID, ?)", list(link))
-        _price_new_models(conn, batch, team=team)
+        if not team:  # a team store's writer prices in a transaction of its own (Writer)
+            add_models(conn, batch.models())
 
 
 @contextmanager
@@ -371,22 +403,6 @@ def _check_new_content(conn: duckdb.DuckDBPyConnection, batch: Batch, *, team: b
         ).fetchone()
     if row and row[0] is not None:
         raise DuplicateImport(f"content {row[0]} is stored already")
-
-
-def _price_new_models(conn: duckdb.DuckDBPyConnection, batch: Batch, *, team: bool) -> None:
-    """A model seen for the first time gets its prices (on a team store, under the lock)."""
-    exchanges, responses = batch.columns["exchanges"], batch.columns["responses"]
-    hosts = dict(zip(exchanges["exchange_id"], exchanges["host"], strict=True))
-    pairs = {
-        (hosts.get(exchange_id), model)
-        for exchange_id, model in zip(responses["exchange_id"], responses["model"], strict=True)
-        if model
-    }
-    if team and pairs:
-        known = set(conn.execute("SELECT host, model FROM price_matches").fetchall())
-        if pairs - known:
-            take_lock(conn, "prices")
-    add_models(conn, pairs)
 
 
 def _insert(

@@ -5,15 +5,41 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from addon.store.location import db_path
 from addon.store.sql_text import sql_string
 
-from ._common import db_option, format_table, reading
+from ._common import db_option, format_table, one_line, reading
+
+if TYPE_CHECKING:
+    from addon.store.reader import Reader
+
+
+@contextmanager
+def _reading_as_of(db: Path | None, as_of: str) -> Iterator[Reader]:
+    """A team store as it was at `as_of` (its snapshot then); errors become one line."""
+    import duckdb
+
+    from addon.store.db import StoreError
+    from addon.store.reader import Reader
+
+    try:
+        reader = Reader.open(db_path(db), as_of=as_of)
+    except StoreError as exc:
+        raise one_line(exc) from exc
+    try:
+        yield reader
+    except duckdb.Error as exc:
+        raise one_line(exc) from exc
+    finally:
+        reader.close()
 
 
 def _json_value(value: Any) -> Any:
@@ -34,13 +60,20 @@ def _json_value(value: Any) -> Any:
     show_default=True,
 )
 @click.option("--output", type=click.Path(path_type=Path), help="Write to this file.")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="TIMESTAMP",
+    help="Read a team store as it was then (e.g. '2026-09-01 12:00:00+00'; time travel).",
+)
 @db_option
-def sql(query: str, fmt: str, output: Path | None, db: Path | None) -> None:
+def sql(query: str, fmt: str, output: Path | None, as_of: str | None, db: Path | None) -> None:
     """Run a SQL query over recorded traffic (tables: exchanges, responses, items, events,
     findings, captures)."""
     if fmt == "parquet" and output is None:
         raise click.UsageError("--format parquet needs --output FILE")
-    with reading(db) as reader, reader.cursor("main") as cur:
+    opened = reading(db) if as_of is None else _reading_as_of(db, as_of)
+    with opened as reader, reader.cursor("main") as cur:
         if fmt == "parquet":
             assert output is not None
             statement = cur.statement(query)  # joins run on the live server
