@@ -245,7 +245,7 @@ def test_maintain_compacts_and_says_what_it_did(team_db: tuple[Path, Path]) -> N
     said = "\n".join(lines[1:])
     assert "flushed " in said and "inlined row(s)" in said
     assert "merged " in said and "expired " in said and "removed " in said
-    merged = [line for line in lines if "merged" in line][0]
+    merged = next(line for line in lines if "merged" in line)
     assert not merged.strip().startswith("merged 0 "), out
     with Reader.open(db) as reader:
         assert reader.fetchall("SELECT count(*) FROM exchanges") == before
