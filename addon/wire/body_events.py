@@ -14,9 +14,11 @@ from .collect import Collector
 from .decoding import BodyDecoder
 from .exchange import HttpResponse, WsMessage, header
 from .findings import Finding, Severity
-from .models import event_validator, type_label, type_payload
+from .lenient import Typed
+from .models import type_label
 from .result import StreamEvent, TooDeep, loads, too_deep
 from .sse import MAX_LINE, SseDecoder
+from .verdicts import event_verdict, flat_validator
 
 SLICE = 1 << 16  # bodies recorded without chunking are decoded in 64 KiB slices
 RAW_TEXT_LIMIT = 1 << 16  # invalid payloads are kept up to this many characters
@@ -102,7 +104,8 @@ class EventBuilder:
             data = None
         if type(data) is dict and not from_client:
             kind = data.get("type")
-            validator = event_validator(kind) if type(kind) is str else None
+            # a validator that builds nothing: the model is rebuilt when asked for
+            validator = flat_validator(kind) if type(kind) is str else None
             if validator is not None:
                 try:
                     validator.validate_python(data)
@@ -208,11 +211,11 @@ class EventBuilder:
                 )
             )
             return
-        kind, typed = type_payload(data)
+        kind, typed = event_verdict(data)
         if typed.mismatches or typed.unknown or typed.missing:
             self.collector.typed(type_label(kind), typed, "event", index, seq)
         event = StreamEvent(index, t_ms, kind, seq, payload, True, sse_event, False, columns)
-        if kind in _KEEP_MODEL:
+        if isinstance(typed, Typed) and kind in _KEEP_MODEL:
             event.keep_model(typed.model)
         self.events.append(event)
         if self.sink is not None:
@@ -227,13 +230,14 @@ def sse_events(
     decoder = SseDecoder()
     last: float | None = None
     size = 0
+    add = builder.add_payload
     for offset, data in decoded_body(response, collector):
         size += len(data)
         last = offset if offset is not None else last
-        for ev in decoder.feed(data):
-            builder.add_payload(ev.data, offset, ev.event)
-    for ev in decoder.close():
-        builder.add_payload(ev.data, last, ev.event)
+        for payload, name, _, _ in decoder.feed_fields(data):
+            add(payload, offset, name)
+    for payload, name, _, _ in decoder.close_fields():
+        add(payload, last, name)
     if decoder.merged_events:
         collector.add(
             Finding(

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .findings import Finding, Severity
 from .lenient import Typed
+
+if TYPE_CHECKING:
+    from .verdicts import Verdict
 from .omitted import usually_omitted
 
 
@@ -37,7 +41,7 @@ class Collector:
     def typed(
         self,
         label: str,
-        typed: Typed,
+        typed: Typed | Verdict,
         what: str,
         event_index: int | None = None,
         sequence_number: int | None = None,

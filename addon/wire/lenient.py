@@ -15,8 +15,23 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
-import pydantic
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .relaxed import (
+    Missing,
+    deep_plan,
+    lenient_class,
+    model_class,
+    model_fields_of,
+    required_keys,
+    sdk_class,
+    shape_of,
+    validator_of,
+    verdict_of,
+)
+
+__all__ = ["Missing", "Typed", "Unknown", "build", "build_nested", "lenient_class"]
+__all__ += ["plain_values", "validator_of", "verdict_of"]
 
 
 class Unknown(BaseModel):
@@ -24,17 +39,6 @@ class Unknown(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     type: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Missing:
-    """A required field absent from an object that is otherwise valid."""
-
-    path: str  # where, in the payload: usage.input_tokens_details.cache_write_tokens
-    field: str  # which SDK field: InputTokensDetails.cache_write_tokens
-
-    def under(self, prefix: str) -> Missing:
-        return Missing(f"{prefix}.{self.path}", self.field)
 
 
 @dataclass(slots=True)
@@ -93,65 +97,6 @@ def error_fields(exc: ValidationError) -> list[str]:
     return list(out)
 
 
-@functools.cache
-def validator_of(cls: type[BaseModel]) -> Any:
-    """The class's pydantic-core validator, built now (openai defers building models)."""
-    cls.model_rebuild()
-    return cls.__pydantic_validator__
-
-
-@functools.cache
-def _required(cls: type[BaseModel]) -> frozenset[str]:
-    """JSON keys of the fields `cls` requires."""
-    return frozenset(
-        field.alias or name for name, field in cls.model_fields.items() if field.is_required()
-    )
-
-
-@functools.cache
-def _model_fields(cls: type[BaseModel]) -> tuple[tuple[str, type[BaseModel]], ...]:
-    """(JSON key, model class) of the fields of `cls` that hold one model (X or X | None)."""
-    out = []
-    for name, field in cls.model_fields.items():
-        sub = _model_class(field.annotation)
-        if sub is not None:
-            out.append((field.alias or name, sub))
-    return tuple(out)
-
-
-_RELAXED: dict[type[BaseModel], tuple[type[BaseModel], frozenset[str]]] = {}
-
-
-def _lenient_class(cls: type[BaseModel], missing: frozenset[str]) -> type[BaseModel]:
-    """A subclass of `cls` in which the `missing` fields may be absent (None), as the SDK's
-    own lenient construction leaves them. Instances are still `cls` instances."""
-    original, relaxed = _RELAXED.get(cls, (cls, frozenset()))
-    return _relaxed_subclass(original, relaxed | missing)
-
-
-@functools.cache
-def _relaxed_subclass(cls: type[BaseModel], missing: frozenset[str]) -> type[BaseModel]:
-    fields: dict[str, Any] = {}
-    for name, field in cls.model_fields.items():
-        if (field.alias or name) in missing:
-            # A field without an annotation (None) accepts anything; so does its relaxed copy.
-            relaxed = Any if field.annotation is None else field.annotation | None
-            fields[name] = (relaxed, pydantic.Field(None, alias=field.alias))
-    sub = pydantic.create_model(cls.__name__, __base__=cls, __module__=cls.__module__, **fields)
-    _RELAXED[sub] = (cls, missing)
-    return sub
-
-
-def _model_class(annotation: Any) -> type[BaseModel] | None:
-    """X for a field annotated X or Optional[X], X a model; else None."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if len(args) == 1 and isinstance(args[0], type) and issubclass(args[0], BaseModel):
-        return args[0]
-    return None
-
-
 def build(cls: type[BaseModel], data: Any) -> Typed:
     """Validate `data` as `cls`; on failure build it leniently and name the failing fields.
 
@@ -165,21 +110,32 @@ def build(cls: type[BaseModel], data: Any) -> Typed:
         # built on its own, so only that part is lenient and no exception is raised.
         short = {
             key: sub
-            for key, sub in _model_fields(cls)
-            if type(data.get(key)) is dict and _required(sub).difference(data[key])
+            for key, sub in model_fields_of(cls)
+            if type(data.get(key)) is dict and required_keys(sub).difference(data[key])
         }
         if short:
+            # one validation of the whole, relaxed as the part-by-part way below relaxes it
+            planned, absent = deep_plan(cls, shape_of(cls, data))
+            try:
+                return Typed(planned.validate_python(data), [], [], list(absent))
+            except ValidationError:
+                pass  # more is wrong: part by part, as ever
             return build_nested(cls, data, {k: build(sub, data[k]) for k, sub in short.items()})
-        missing = _required(cls).difference(data)
+        missing = required_keys(cls).difference(data)
         if missing:  # the common mismatch (fields added to the API later): fast lenient path
             try:
-                model = validator_of(_lenient_class(cls, frozenset(missing))).validate_python(data)
+                model = validator_of(lenient_class(cls, frozenset(missing))).validate_python(data)
             except ValidationError:
                 pass  # more is wrong than missing fields: the general path below
             else:
                 return _missing_only(cls, model, missing)
     try:
         return Typed(validator.validate_python(data), [])
+    except ValidationError:
+        pass
+    own = cls.__pydantic_validator__  # the SDK's own validator names what is wrong
+    try:
+        return Typed(own.validate_python(data), [])
     except ValidationError as exc:
         fields = error_fields(exc)
         failing = {err["loc"][0] for err in exc.errors(include_url=False) if err["loc"]}
@@ -189,14 +145,14 @@ def build(cls: type[BaseModel], data: Any) -> Typed:
     isolated = True
     for name in failing:
         field_info = cls.model_fields.get(name) if isinstance(name, str) else None
-        sub = _model_class(field_info.annotation) if field_info else None
+        sub = model_class(field_info.annotation) if field_info else None
         if sub is None or not isinstance(values.get(name), dict):
             isolated = False
             break
         values[name] = build(sub, values[name]).model
     if isolated:
         try:
-            return Typed(validator.validate_python(values), fields)
+            return Typed(own.validate_python(values), fields)
         except ValidationError:
             pass
     try:
@@ -208,18 +164,25 @@ def build(cls: type[BaseModel], data: Any) -> Typed:
 
 def _missing_only(cls: type[BaseModel], model: BaseModel, names: Iterable[str]) -> Typed:
     """A model valid but for absent required fields."""
-    owner = _RELAXED.get(cls, (cls,))[0].__name__  # the SDK's class, not a relaxed subclass
+    owner = sdk_class(cls).__name__  # the SDK's class, not a relaxed subclass
     return Typed(model, [], [], [Missing(name, f"{owner}.{name}") for name in sorted(names)])
 
 
-def build_nested(cls: type[BaseModel], data: dict[str, Any], nested: dict[str, Any]) -> Typed:
+def build_nested(
+    cls: type[BaseModel],
+    data: dict[str, Any],
+    nested: dict[str, Any],
+    plain: dict[str, Any] | None = None,
+) -> Typed:
     """Build `cls` from `data` whose fields in `nested` are already typed (Typed or lists).
 
     Validating openai's big unions (28 output item types, 16 tools) tries member after member,
     even for finished instances. So those values are typed directly by their `type`, the rest
     of `cls` is validated without them (in a subclass where they may be absent), and the typed
-    values are set afterwards. Mismatches are named with their path.
+    values are set afterwards. Mismatches are named with their path. `plain` values (see
+    `plain_values`) are set as they are.
     """
+    plain = plain or {}
     mismatches: list[str] = []
     unknown: list[str] = []
     missing: list[Missing] = []
@@ -230,12 +193,45 @@ def build_nested(cls: type[BaseModel], data: dict[str, Any], nested: dict[str, A
             mismatches += [f"{prefix}.{m}" for m in entry.mismatches]
             unknown += entry.unknown
             missing += [m.under(prefix) for m in entry.missing]
-    rest = {k: v for k, v in data.items() if k not in nested}
-    outer = build(_lenient_class(cls, frozenset(nested)), rest)
+    rest = {k: v for k, v in data.items() if k not in nested and k not in plain}
+    outer = build(lenient_class(cls, frozenset(nested).union(plain)), rest)
     model = outer.model
     if isinstance(model, cls):
         for key, typed in nested.items():
             setattr(
                 model, key, [e.model for e in typed] if isinstance(typed, list) else typed.model
             )
+        for key, value in plain.items():
+            setattr(model, key, value)
     return Typed(model, outer.mismatches + mismatches, unknown, outer.missing + missing)
+
+
+@functools.cache
+def _str_union_fields(cls: type[BaseModel]) -> tuple[tuple[str, bool], ...]:
+    """(JSON key, accepts None) of the fields of `cls` declared as a union of `str` with
+    something costly to build (a Response's `instructions`: str, a list of input items or
+    None)."""
+    out = []
+    for name, field in cls.model_fields.items():
+        args = typing.get_args(field.annotation)
+        is_union = typing.get_origin(field.annotation) is typing.Union
+        if field.alias is None and is_union and str in args:
+            costly = [a for a in args if a not in (str, type(None))]
+            if any(typing.get_origin(a) is not typing.Literal for a in costly):
+                out.append((field.alias or name, type(None) in args))
+    return tuple(out)
+
+
+def plain_values(cls: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """The values of `cls`'s str-union fields in `data` that validate to themselves: a str
+    (the union's `str` member matches it exactly) or None where the field takes None. Set as
+    they are, they need none of the union's other members built, which for a Response's
+    `instructions` (every input item type) is most of the time typing a first Response took.
+    """
+    out: dict[str, Any] = {}
+    for key, nullable in _str_union_fields(cls):
+        if key in data:
+            value = data[key]
+            if type(value) is str or (value is None and nullable):
+                out[key] = value
+    return out

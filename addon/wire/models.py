@@ -31,7 +31,7 @@ from openai.types.responses import (
 )
 from pydantic import BaseModel, ValidationError
 
-from .lenient import Typed, Unknown, build, build_nested, validator_of
+from .lenient import Typed, Unknown, build, build_nested, plain_values, validator_of
 
 # Event names used by older SDKs and servers -> their current name (catalogue section 2).
 EVENT_ALIASES = {
@@ -156,6 +156,8 @@ def _retype_changes(
             mismatches += [f"usage.{m}" for m in entry.mismatches]
             missing += [m.under("usage") for m in entry.missing]
             setattr(new, key, entry.model)
+        elif key in (plain := plain_values(cls, {key: value})):
+            setattr(new, key, plain[key])
         else:
             adapter = _field_adapter(cls, key)
             if adapter is None:
@@ -202,7 +204,7 @@ def _type_response(data: dict[str, Any], cls: type[BaseModel]) -> Typed:
         nested["tools"] = [type_tool(tool) for tool in data["tools"]]
     if isinstance(data.get("usage"), dict):  # often lacks newer fields: type it on its own
         nested["usage"] = build(ResponseUsage, data["usage"])
-    return build_nested(cls, data, nested)
+    return build_nested(cls, data, nested, plain_values(cls, data))
 
 
 _RESPONSE_EVENTS = frozenset(
@@ -216,7 +218,7 @@ _RESPONSE_EVENTS = frozenset(
     }
 )
 _ITEM_EVENTS = frozenset({"response.output_item.added", "response.output_item.done"})
-_NESTED_EVENTS = _RESPONSE_EVENTS | _ITEM_EVENTS
+NESTED_EVENTS = _RESPONSE_EVENTS | _ITEM_EVENTS
 
 
 _EVENT_VALIDATORS: dict[str, Any] = {}
@@ -228,7 +230,7 @@ def event_validator(kind: str) -> Any:
         return _EVENT_VALIDATORS[kind]
     except KeyError:
         cls = EVENT_CLASSES.get(kind)
-        validator = None if cls is None or kind in _NESTED_EVENTS else validator_of(cls)
+        validator = None if cls is None or kind in NESTED_EVENTS else validator_of(cls)
         _EVENT_VALIDATORS[kind] = validator
         return validator
 
