@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from addon.importers import load_file
 from addon.store import extensions, lake
+from addon.store import writer as writer_module
 from addon.store.db import StoreError, open_for_read, open_for_write
 from addon.store.importer import import_paths
 from addon.store.location import describe, team_catalog
@@ -166,12 +167,25 @@ def test_a_batch_that_comes_twice_is_stored_once(team_db: tuple[Path, Path]) -> 
 
 
 def test_writers_first_seeing_a_model_at_once_price_it_once(
-    team_db: tuple[Path, Path],
+    team_db: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Both writers have looked for the model's prices, found none and are about to add them
+    when they take the prices lock (a barrier inside it makes sure): one commits, the other
+    meets it, tries again, finds the prices there and adds none."""
     db = initialised(team_db)
     parsed = parse_exchange(load_file(RECORDINGS / "vcr_cassette.yaml")[0])
     assert parsed.usages
-    start = threading.Barrier(2)
+    both_looked = threading.Barrier(2, timeout=60)
+    waited: set[int] = set()
+    real_lock = writer_module.take_lock
+
+    def lock_when_both_looked(conn: duckdb.DuckDBPyConnection, name: str) -> None:
+        if name == "prices" and threading.get_ident() not in waited:
+            waited.add(threading.get_ident())
+            both_looked.wait()
+        real_lock(conn, name)
+
+    monkeypatch.setattr(writer_module, "take_lock", lock_when_both_looked)
     errors: list[BaseException] = []
 
     def write(n: int) -> None:
@@ -180,8 +194,8 @@ def test_writers_first_seeing_a_model_at_once_price_it_once(
             writer = Writer(conn)
             capture = writer.add_capture("record", f"run{n}.rdj")
             writer.add(capture, parsed)
-            start.wait()
-            writer.flush()  # both see no price for the model; one meets the other's lock
+            writer.flush()
+            assert not writer.unpriced
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -202,7 +216,7 @@ def test_writers_first_seeing_a_model_at_once_price_it_once(
         usage = reader.fetchall("SELECT count(*), count(DISTINCT cost_usd) FROM usage")
     assert [m[2] for m in matches] == [1]
     assert rows[0][0] == rows[0][1] > 0
-    assert usage == [(2, 1)]
+    assert usage == [(2, 1)]  # one row per capture's response, not one per price row
 
 
 def test_sql_as_of_reads_the_store_as_it_was(team_db: tuple[Path, Path]) -> None:
