@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import httpcore2
 import httpx2
 import openai
