@@ -24,7 +24,7 @@ import duckdb
 
 from addon.store.db import StoreError, open_for_write
 from addon.store.live import LiveError, LiveServer
-from addon.store.location import is_team
+from addon.store.location import describe, is_team
 from addon.store.writer import Writer
 from addon.wire.endpoints import classify
 from addon.wire.findings import Finding, Severity
@@ -215,7 +215,8 @@ class Ingester:
         except duckdb.Error as exc:
             if not self.team:
                 raise
-            raise StoreLost(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StoreLost(describe(text)) from exc
 
     def _ingest_claimed(self, path: Path, stop: threading.Event | None) -> int:
         assert self.writer is not None

@@ -80,6 +80,7 @@ class Writer:
         self.written = 0
         self.conflicts = 0  # team store: writes tried again after meeting another's commit
         self.unpriced: set[tuple[str | None, str | None]] = set()  # team store: to price
+        self.priced: set[tuple[str | None, str | None]] = set()  # and those it has priced
         self._digests: set[str] | None = None  # content hashes stored, once asked
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
@@ -277,7 +278,9 @@ class Writer:
     def _price(self, pairs: set[tuple[str | None, str | None]]) -> None:
         """Price a team store's new models; those a crowd of writers kept from it are tried
         again with the next batch (until then their cost is NULL, as for an unknown model)."""
-        self.unpriced |= pairs
+        self.unpriced |= pairs - self.priced  # priced once: no transaction per batch
+        if not self.unpriced:
+            return
         try:
             self._settled(
                 lambda: add_models_alone(
@@ -288,6 +291,7 @@ class Writer:
             if not lake.is_conflict(exc):
                 raise
         else:
+            self.priced |= self.unpriced
             self.unpriced = set()
 
     def _settled(self, write: Callable[[], None]) -> None:
