@@ -38,7 +38,7 @@ def sql_rows(db: Path, sql: str) -> list[dict[str, Any]]:
 
 def diff_json(*args: str) -> tuple[int, dict[str, Any]]:
     done = respdeck("diff", "--json", *args)
-    assert done.returncode in (0, 1), done.stderr
+    assert done.returncode in (0, 1) and done.stdout.strip(), done.stderr
     return done.returncode, json.loads(done.stdout)
 
 
