@@ -3,9 +3,9 @@
 Exchanges pair up by request, with the keys replay matches an incoming request to a
 recording by (`request_key`), read by meaning as the exchange diff reads them (item ids, call
 ids and volatile parameters left out): the same request first, then the most similar one of
-the same method and path (input, then model, then the other fields agreeing), each used once, earlier
-ones first. Each pair gets its exchange diff; the exchanges left over are listed, and totals
-of tokens, cost and time cover both runs whole.
+the same method and path (input, then model, then the other fields agreeing), each used
+once, earlier ones first. Each pair gets its exchange diff; the exchanges left over are
+listed, and totals of tokens, cost and time cover both runs whole.
 """
 
 from __future__ import annotations
