@@ -144,10 +144,11 @@ class Accumulator:
         kind = event.get("type")
         if type(kind) is not str:
             kind = None
-        if kind in _APPEND:  # most events: a delta
+        append = _APPEND.get(kind) if kind is not None else None
+        if append is not None:  # most events: a delta
             if self.terminal_type is not None:
                 self._after_terminal(index, kind, event)
-            container, key, name = _APPEND[kind]
+            container, key, name = append
             where = (kind, event.get("output_index"), event.get(key) if key else None)
             pieces = self._last_pieces if where == self._last_where else None
             delta = event.get("delta")

@@ -22,8 +22,6 @@ from .relaxed import (
     deep_plan,
     lenient_class,
     model_class,
-    model_fields_of,
-    required_keys,
     sdk_class,
     shape_of,
     validator_of,
@@ -108,20 +106,17 @@ def build(cls: type[BaseModel], data: Any) -> Typed:
     if isinstance(data, dict):
         # A sub-object missing fields (a Response's usage without cache_write_tokens) is
         # built on its own, so only that part is lenient and no exception is raised.
-        short = {
-            key: sub
-            for key, sub in model_fields_of(cls)
-            if type(data.get(key)) is dict and required_keys(sub).difference(data[key])
-        }
+        shape = shape_of(cls, data)
+        missing, short = shape
         if short:
             # one validation of the whole, relaxed as the part-by-part way below relaxes it
-            planned, absent = deep_plan(cls, shape_of(cls, data))
+            planned, absent = deep_plan(cls, shape)
             try:
                 return Typed(planned.validate_python(data), [], [], list(absent))
             except ValidationError:
                 pass  # more is wrong: part by part, as ever
-            return build_nested(cls, data, {k: build(sub, data[k]) for k, sub in short.items()})
-        missing = required_keys(cls).difference(data)
+            parts = {key: build(sub, data[key]) for key, sub, _ in short}
+            return build_nested(cls, data, parts)
         if missing:  # the common mismatch (fields added to the API later): fast lenient path
             try:
                 model = validator_of(lenient_class(cls, frozenset(missing))).validate_python(data)
@@ -196,7 +191,7 @@ def build_nested(
     rest = {k: v for k, v in data.items() if k not in nested and k not in plain}
     outer = build(lenient_class(cls, frozenset(nested).union(plain)), rest)
     model = outer.model
-    if isinstance(model, cls):
+    if type(model) is not Unknown:  # an instance of (a relaxed subclass of) cls
         for key, typed in nested.items():
             setattr(
                 model, key, [e.model for e in typed] if isinstance(typed, list) else typed.model

@@ -125,12 +125,22 @@ def _relaxed_subclass(
 def shape_of(cls: type[BaseModel], data: dict[str, Any]) -> Shape:
     """What `lenient.build` relaxes in `data`: the keys it lacks and, recursively, the
     sub-objects that lack keys of their own (only those: as `build` walks)."""
-    subs = tuple(
-        (key, sub, shape_of(sub, data[key]))
-        for key, sub in model_fields_of(cls)
-        if type(data.get(key)) is dict and required_keys(sub).difference(data[key])
-    )
-    return required_keys(cls).difference(data), subs
+    subs: tuple[tuple[str, type[BaseModel], Any], ...] = ()
+    for key, sub, required in _sub_models(cls):
+        value = data.get(key)
+        if type(value) is dict and not required.issubset(value):
+            subs += ((key, sub, shape_of(sub, value)),)
+    required = required_keys(cls)
+    return (_NOTHING if required.issubset(data) else required.difference(data)), subs
+
+
+_NOTHING: frozenset[str] = frozenset()
+
+
+@functools.cache
+def _sub_models(cls: type[BaseModel]) -> tuple[tuple[str, type[BaseModel], frozenset[str]], ...]:
+    """(JSON key, model class, its required keys) of the fields of `cls` holding one model."""
+    return tuple((key, sub, required_keys(sub)) for key, sub in model_fields_of(cls))
 
 
 @functools.cache

@@ -12,8 +12,9 @@
 - **Verdict only.** Where only whether a payload validates matters (a stream event's model is
   not kept, see result.StreamEvent), each model in the schema is replaced by its fields'
   schema, which is what the model validator runs on a dict before it builds the instance: the
-  same verdict, without building (and isinstance-checking) instances. Done only for plain
-  models: no validators, post-init, custom init or root model, one config throughout.
+  same verdict, without building (and isinstance-checking) instances, and extras that the
+  model would keep unvalidated are ignored rather than collected. Done only for plain models:
+  no validators, post-init, custom init or root model, one config throughout.
 """
 
 from __future__ import annotations
@@ -111,7 +112,10 @@ def fields_only(schema: Any, config: dict[str, Any]) -> Any:
             fields = dict(schema["schema"])
             if fields.get("type") != "model-fields":
                 raise _NotPlain(schema.get("ref"))
-            fields.setdefault("extra_behavior", own.get("extra_fields_behavior", "ignore"))
+            extra = fields.get("extra_behavior", own.get("extra_fields_behavior", "ignore"))
+            if extra == "allow" and "extras_schema" not in fields:
+                extra = "ignore"  # extras accepted unvalidated either way: none collected
+            fields["extra_behavior"] = extra
             if "ref" in schema:
                 fields["ref"] = schema["ref"]
             return fields_only(fields, config)

@@ -20,6 +20,10 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
 
 from addon.importers import ImportFailure, iter_paths, load_file
 from addon.wire.accumulate import Accumulator
@@ -27,7 +31,8 @@ from addon.wire.body_events import decoded_body, sse_events
 from addon.wire.collect import Collector
 from addon.wire.exchange import Exchange, HttpResponse
 from addon.wire.parse import parse_exchange
-from addon.wire.sse import decode_all
+from addon.wire.sse import SseDecoder, decode_all
+from addon.wire.verdicts import event_verdict, flat_validator
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -79,6 +84,7 @@ def main() -> None:
     parser.add_argument("paths", nargs="*", type=Path)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--streams", type=int, default=0, help="list the N costliest streams")
+    parser.add_argument("--parts", action="store_true", help="time each part of the pipeline")
     parser.add_argument(
         "--work",
         choices=("none", "json", "pipeline", "parse"),
@@ -140,8 +146,84 @@ def main() -> None:
         f"[{'met' if events / t_pipe >= 100_000 else 'NOT met'}], <= 2x json.loads "
         f"[{'met' if t_pipe / t_json <= 2 else 'NOT met'}]"
     )
+    if args.parts:
+        parts(streams, payloads, args.rounds, t_json, t_pipe)
     if args.streams:
         costliest(streams, args.streams, args.rounds, t_pipe)
+
+
+def parts(
+    streams: list[Exchange], payloads: list[str], rounds: int, t_json: float, t_pipe: float
+) -> None:
+    """Each part of the pipeline alone, in the same run: where the time goes, and what the
+    parts no parser can skip (framing, parsing, validating each flat event once) cost."""
+    datas = [orjson.loads(p) for p in payloads]
+    flat, other = [], []
+    for data in datas:
+        kind = data.get("type") if isinstance(data, dict) else None
+        validator = flat_validator(kind) if isinstance(kind, str) else None
+        if validator is not None and _validates(validator, data):
+            flat.append((validator, data))
+        elif isinstance(data, dict):
+            other.append(data)
+
+    def framing() -> None:
+        for exchange in streams:
+            assert exchange.response is not None
+            decoder = SseDecoder()
+            for _, data in decoded_body(exchange.response, Collector()):
+                decoder.feed_fields(data)
+            decoder.close_fields()
+
+    def parsing() -> None:
+        for payload in payloads:
+            orjson.loads(payload)
+
+    def flat_validation() -> None:
+        for validator, data in flat:
+            validator.validate_python(data)
+
+    def other_typing() -> None:  # in arrival order: the memos work as in parsing
+        for data in other:
+            event_verdict(data)
+
+    per_stream = [payloads_of(exchange) for exchange in streams]
+
+    def parsing_and_accumulating() -> None:  # the accumulator owns what it is fed: fresh dicts
+        for stream in per_stream:
+            acc = Accumulator()
+            for index, payload in enumerate(stream):
+                data = orjson.loads(payload)
+                if isinstance(data, dict):
+                    acc.feed(index, data)
+            acc.result()
+
+    times = best_of(
+        rounds, framing, parsing, flat_validation, other_typing, parsing_and_accumulating
+    )
+    t_frame, t_parse, t_flat, t_other, t_parse_acc = times
+    rows = [
+        ("content decoding + SSE framing", t_frame),
+        ("orjson.loads", t_parse),
+        (f"{len(flat)} flat events validated, no model", t_flat),
+        (f"{len(other)} other events typed", t_other),
+        ("accumulating (with parsing, less parsing)", t_parse_acc - t_parse),
+    ]
+    print("where the time goes (each part alone):")
+    for label, t in rows:
+        print(f"  {label:44s} {t * 1e3:8.1f} ms  {t / t_json:5.2f}x json.loads")
+    total = sum(t for _, t in rows)
+    print(f"  {'sum of the parts':44s} {total * 1e3:8.1f} ms  (the pipeline: {t_pipe * 1e3:.1f})")
+    floor = t_frame + t_parse + t_flat
+    print(f"framing + parsing + validating each flat event once: {floor / t_json:.2f}x json.loads")
+
+
+def _validates(validator: Any, data: Any) -> bool:
+    try:
+        validator.validate_python(data)
+    except ValidationError:
+        return False
+    return True
 
 
 def costliest(streams: list[Exchange], count: int, rounds: int, total: float) -> None:
