@@ -19,6 +19,8 @@ COMMANDS = {
     "resend": ("resend", "resend", "Send recorded requests again, or edited; diff the answers."),
     "export": ("export", "export", "Export recorded exchanges: HAR, VCR, JSONL, Batch, curl, raw."),
     "scan": ("scan", "scan", "Find secrets (keys, tokens, cookies) in recordings or a database."),
+    "init": ("init", "init", "Create or upgrade a store's schema (a team store: only here)."),
+    "maintain": ("maintain", "maintain", "Compact a team store: flush, merge, expire, clean up."),
     "reindex": ("reindex", "reindex", "Re-parse the stored raw bytes (after an upgrade)."),
     "serve": ("serve", "serve", "Hold a database and serve it to live readers."),
     "record": ("record", "record", "Record Responses API traffic through a local proxy."),

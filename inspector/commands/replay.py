@@ -36,9 +36,7 @@ def _from_db(db: Path, capture: str | None, where: str | None) -> list[Exchange]
     from addon.store.queries import resolve_capture
     from addon.store.queries.selection import selection_sql
 
-    if not db.exists():
-        raise click.ClickException(f"no database at {db}")
-    with reading(db) as reader:
+    with reading(db) as reader:  # a missing file is its one-line error (a team store is no file)
         try:
             capture_id = resolve_capture(reader, capture) if capture else None
             ids = [str(r[0]) for r in reader.fetchall(selection_sql(where, capture_id))]
