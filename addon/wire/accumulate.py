@@ -85,8 +85,10 @@ def _put(seq: list[Any], index: int, value: Any) -> None:
 class Accumulator:
     """Feed event dicts in arrival order; `result()` gives the Response so far.
 
-    The accumulator owns the dicts it is fed (it grows items in place, no copies): feed it
-    freshly parsed events, as the parser does.
+    What it is fed stays as it was: an added item is grown in a copy of its own (items are
+    added nearly empty), and a done item is copied before anything changes it (nothing does,
+    in a well-formed stream). So the item dicts the parser typed, and memoised by content
+    (models.type_item), are the items as they arrived.
     """
 
     def __init__(self) -> None:
@@ -100,6 +102,7 @@ class Accumulator:
         # the last delta's target, so a run of deltas skips the lookups
         self._last_where: tuple[Any, ...] | None = None
         self._last_pieces: list[str] = []
+        self._as_done: set[int] = set()  # output indices whose item is an output_item.done's
 
     def _where(self, index: int, event: dict[str, Any]) -> dict[str, Any]:
         return {"event_index": index, "sequence_number": event.get("sequence_number")}
@@ -111,6 +114,10 @@ class Accumulator:
         item = self.built.get(index)
         if item is None:  # deltas without output_item.added: start an item so nothing is lost
             item = self.built[index] = {"id": event.get("item_id")}
+            _put(self.output, index, item)
+        elif index in self._as_done:  # changed after its output_item.done: a copy changes
+            self._as_done.discard(index)
+            item = self.built[index] = _own(item)
             _put(self.output, index, item)
         return item
 
@@ -178,8 +185,9 @@ class Accumulator:
             item = event.get("item")
             oi = event.get("output_index")
             if isinstance(item, dict) and isinstance(oi, int) and oi >= 0:
-                built = item  # the accumulator owns the dicts it is fed
+                built = _own(item)
                 self.built[oi] = built
+                self._as_done.discard(oi)
                 _put(self.output, oi, built)
             return
         if kind == "response.output_item.done":
@@ -197,7 +205,7 @@ class Accumulator:
             if slot is not None and isinstance(part, dict):
                 kept = {k: v for k, v in slot.items() if isinstance(v, str) and v}
                 slot.clear()
-                slot.update({k: v for k, v in part.items() if k != "status"})
+                slot.update(_own_part({k: v for k, v in part.items() if k != "status"}))
                 if kind.endswith(".added"):
                     slot.update(kept)  # deltas that arrived before their part stay
             return
@@ -277,6 +285,7 @@ class Accumulator:
                     )
         final = item
         self.built[oi] = final
+        self._as_done.add(oi)
         _put(self.output, oi, final)
 
     def _pieces(self, slot: dict[str, Any], name: str) -> list[str]:
@@ -305,6 +314,24 @@ class Accumulator:
         return Accumulated(
             response, self.terminal_type, self.terminal_response, partial, self.findings
         )
+
+
+def _own(item: dict[str, Any]) -> dict[str, Any]:
+    """A copy of an item to grow: what accumulation changes (the item, its content and summary
+    lists, their parts and the parts' annotations) copied, the rest shared."""
+    out = dict(item)
+    for container in ("content", "summary"):
+        parts = out.get(container)
+        if isinstance(parts, list):
+            out[container] = [_own_part(p) if isinstance(p, dict) else p for p in parts]
+    return out
+
+
+def _own_part(part: dict[str, Any]) -> dict[str, Any]:
+    out = dict(part)
+    if isinstance(out.get("annotations"), list):
+        out["annotations"] = list(out["annotations"])
+    return out
 
 
 def _streamed_fields(item: dict[str, Any]) -> dict[str, Any]:

@@ -328,7 +328,9 @@ def type_item(data: Any, context: str = "output") -> Typed:
 
 # Memo of recently typed output items by id (see type_item). Like _last_response, module state
 # for one parsing thread: a miss only costs a validation, a stale hit is impossible since the
-# whole dict is compared.
+# whole dict is compared, and no dict typed here changes afterwards (the accumulator grows
+# copies of items; it once grew the added item itself, so that its final typed model was the
+# item as added).
 _recent_items: dict[str, tuple[dict[str, Any], Typed]] = {}
 
 
