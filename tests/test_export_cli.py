@@ -4,6 +4,7 @@ failure writes nothing (the formats themselves are tested in tests/test_export_*
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -126,9 +127,9 @@ def test_a_progress_bar_on_a_terminal(store: Path, tmp_path: Path) -> None:
     try:
         done = subprocess.run(
             [
-                "uv",
-                "run",
-                "respdeck",
+                sys.executable,
+                "-m",
+                "inspector",
                 "export",
                 "--format",
                 "vcr",

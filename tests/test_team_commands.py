@@ -80,8 +80,8 @@ def test_import_again_adds_nothing(stores: Stores) -> None:
         ["usage", "--by", "day"],
         ["usage", "--by", "thread"],
         ["sql", "SELECT endpoint, count(*) AS n FROM exchanges GROUP BY ALL ORDER BY ALL"],
-        ["sql", "--format", "csv", "SELECT model, round(sum(cost_usd), 9) AS usd FROM usage "
-         "GROUP BY ALL ORDER BY ALL"],
+        ["sql", "--format", "csv", "SELECT model, round(sum(cost_usd::DECIMAL(38, 12)), 9) AS usd "
+         "FROM usage GROUP BY ALL ORDER BY ALL"],
         ["sql", "SELECT count(*) AS turns, count(DISTINCT thread_id) AS threads FROM threads"],
         ["sql", "SELECT name, count(*) AS calls FROM tool_calls GROUP BY ALL ORDER BY ALL"],
     ],

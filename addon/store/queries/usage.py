@@ -30,7 +30,9 @@ def usage_sql(by: str, since: date | None = None) -> str:
     sums = ", ".join(f"sum(u.{f}) AS {TOKEN_LABELS[f]}" for f in USAGE_SUMS)
     return f"""
         SELECT {group} AS {by}, count(*) AS responses, {sums},
-               round(sum(u.cost_usd), 6) AS cost_usd,
+               -- summed as decimals: a sum of doubles depends on the order rows arrive in,
+               -- and a team store's order is not a file's (0.0114415 shown as ...41 or ...42)
+               round(sum(u.cost_usd::DECIMAL(38, 12)), 6)::DOUBLE AS cost_usd,
                count(*) FILTER (WHERE u.cost_usd IS NULL AND u.input_tokens IS NOT NULL)
                    AS unpriced
         FROM usage u {join} WHERE {_since_sql(since)}
