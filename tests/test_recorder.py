@@ -260,3 +260,15 @@ def test_ingester_resumes_a_file_it_stored_in_part(tmp_path: Path) -> None:
     conn.close()
     assert texts == ["one", "two"]
     assert second.stats.caught_up == 1
+
+
+def test_a_team_stores_journal_is_local_and_its_own() -> None:
+    """Beside a file; for a team store under recordings/ here, one folder per store (its
+    address is no path, and a recorder's buffer never goes to the shared data folder)."""
+    from addon.recorder.journal import journal_dir_for
+
+    assert journal_dir_for(Path("x/a.duckdb")) == Path("x/a.duckdb.journal")
+    one = journal_dir_for(Path("ducklake:postgres:dbname=one host=db"))
+    two = journal_dir_for(Path("ducklake:postgres:dbname=two host=db"))
+    assert one.parent == two.parent == Path("recordings") and one != two
+    assert one.name.startswith("team-") and one.name.endswith(".journal")

@@ -189,3 +189,17 @@ def test_the_console_command_on_a_team_store(stores: Stores) -> None:
     )  # fmt: skip
     assert written.returncode == 2, written.stderr  # readers attach the team store read-only
     assert written.stderr.startswith("respdeck: ") and len(written.stderr.splitlines()) == 1
+
+
+def test_reindex_parses_a_team_store_again_and_it_says_the_same(stores: Stores) -> None:
+    """reindex writes every derived table of the store again (a team store is no file that
+    must exist first); what the reads say does not change."""
+    query = "SELECT endpoint, count(*), sum(output_tokens) FROM usage GROUP BY ALL ORDER BY ALL"
+    before = respdeck("sql", "--db", str(stores.team), query)
+    code, out, err = respdeck("reindex", "--db", f"{stores.team} password=hunter2")
+    assert code == 0, err
+    assert "re-parsed" in out and "hunter2" not in out and "password=***" in out
+    with Reader.open(stores.local) as reader:
+        (exchanges,) = reader.fetchone("SELECT count(*) FROM exchanges")
+    assert f"re-parsed {exchanges} exchange(s)" in out
+    assert respdeck("sql", "--db", str(stores.team), query) == before

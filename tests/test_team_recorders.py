@@ -172,7 +172,8 @@ def test_four_recorders_at_once_store_every_exchange_once(
     rounds = 3
     reader = Reader.open(db)  # opened before anything is recorded: it must see what lands
     try:
-        with recorders(db, tmp_path, 4) as running:
+        # a password in the address (the cluster trusts local users and never asks for it)
+        with recorders(Path(f"{db} password=hunter2"), tmp_path, 4) as running:
             answered: list[int] = [0] * len(running)
 
             def traffic(n: int) -> None:
@@ -207,6 +208,8 @@ def test_four_recorders_at_once_store_every_exchange_once(
         reader.close()
     counts = stored(db)
     assert len(counts) == 4 and all(c == (rounds * len(CALLS),) * 2 for c in counts.values())
+    said = [r.log.read_text(errors="replace") for r in running]
+    assert all("password=***" in log and "hunter2" not in log for log in said), said[0]
     expected = (
         sum(c.input_tokens for c in CALLS),
         sum(c.output_tokens for c in CALLS),

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from addon.atomic import replace_file
+from addon.store.location import is_team, team_journal_dir
 from addon.wire.exchange import Exchange, HttpRequest, HttpResponse, Timings, WsMessage
 
 MAGIC = b"RDJ1 "
@@ -272,7 +273,10 @@ def write_snapshot(folder: Path, flow_id: str, exchange: Exchange) -> None:
 
 
 def journal_dir_for(db_path: Path) -> Path:
-    """Default journal folder: beside the database."""
+    """Default journal folder: beside a database file; a team store's is local (its address
+    is no folder to put one beside)."""
+    if is_team(db_path):
+        return team_journal_dir(db_path)
     return db_path.with_name(db_path.name + ".journal")
 
 

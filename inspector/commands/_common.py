@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from addon.store.location import db_path
+from addon.store.location import db_path, is_team
 
 if TYPE_CHECKING:
     import duckdb
@@ -67,7 +67,7 @@ def writing(db: Path | None, *, must_exist: bool = False) -> Iterator[duckdb.Duc
     from addon.store.db import StoreError, open_for_write
 
     path = db_path(db)
-    if must_exist and not path.exists():
+    if must_exist and not is_team(path) and not path.exists():
         raise click.ClickException(f"no database at {path}")
     try:
         conn = open_for_write(path)

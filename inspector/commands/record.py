@@ -31,7 +31,7 @@ from addon.recorder.proxy_process import (
     with_env,
 )
 from addon.recorder.spool import ProxyStatus, read_status
-from addon.store.location import db_path
+from addon.store.location import db_path, describe
 
 from ._common import db_option, stop_on_signals
 
@@ -134,7 +134,7 @@ class StatusPrinter:
 @click.option(
     "--journal",
     type=click.Path(path_type=Path),
-    help="Journal folder (default: beside the database).",
+    help="Journal folder (default: beside the database; a team store's under recordings/).",
 )
 @click.option(
     "--all",
@@ -228,7 +228,7 @@ def _record(config: ProxyConfig, command: list[str]) -> int:
             printer.stop()
         click.echo(
             f"respdeck: recorded {stats.exchanges:,} exchanges ({stats.tokens:,} tokens, "
-            f"{stats.errors:,} errors) into {config.db}"
+            f"{stats.errors:,} errors) into {describe(config.db)}"
             + (f" (+{stats.caught_up:,} from earlier runs)" if stats.caught_up else "")
             + (f"; journal only, in {config.journal}" if stats.db_error else ""),
             err=True,
@@ -240,7 +240,7 @@ def _announce(
     config: ProxyConfig, env: dict[str, str], opened: IngestStats, command: list[str]
 ) -> None:
     where = f"http://{config.host}:{config.port}"
-    lines = [f"respdeck: recording on {where} ({config.mitm_mode()}) into {config.db}"]
+    lines = [f"respdeck: recording on {where} ({config.mitm_mode()}) into {describe(config.db)}"]
     if opened.live_url:
         lines.append("respdeck: live readers: `respdeck sql`, `respdeck browse` (same --db)")
     wired = config.client_command(command)
