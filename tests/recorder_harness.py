@@ -143,6 +143,15 @@ class Recorder:
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
+    def state(self) -> str:
+        """What a timed-out wait says last: both processes' counters and the journal's files."""
+        files = []
+        for path in sorted(self.journal.rglob("*")):
+            with contextlib.suppress(OSError):  # removed while we looked
+                if path.is_file():
+                    files.append(f"{path.relative_to(self.journal)} {path.stat().st_size}")
+        return f"ingester: {self.stats()}\nproxy: {self.proxy_status()}\njournal: {files}"
+
     def stats(self) -> IngestStats | None:
         """The ingester's counters (its `<run>.ingest.json`), None before it wrote any."""
         files = sorted(self.journal.glob("*.ingest.json"))
@@ -199,7 +208,7 @@ class Recorder:
         """Rows of `sql` once `ok` holds; fails after `timeout` (scaled) without progress."""
         return wait_until(
             lambda: self.query(sql), ok, timeout=timeout, progress=self.progress,
-            retry_on=retry_on, what=lambda _: f"{sql}\n{self.output()}",
+            retry_on=retry_on, what=lambda _: f"{sql}\n{self.output()}\n{self.state()}",
         )  # fmt: skip
 
     def wait_stats(self, ok: Callable[[IngestStats], bool], timeout: float = 60) -> IngestStats:

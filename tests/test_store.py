@@ -15,11 +15,12 @@ import pytest
 
 from addon.importers import load_file
 from addon.store import ids, importer
+from addon.store.batch_write import DuplicateImport
 from addon.store.db import StoreError, open_for_read, open_for_write
 from addon.store.importer import import_paths
 from addon.store.migrations import LATEST, SchemaError, current_version, migrate
 from addon.store.rows import SCHEMAS, TABLES
-from addon.store.writer import DuplicateImport, Writer
+from addon.store.writer import Writer
 from addon.wire.parse import parse_exchange
 
 from .conftest import RECORDINGS, ROOT

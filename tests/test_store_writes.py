@@ -16,6 +16,7 @@ from .conftest import ROOT
 
 ALLOWED = {
     "addon/store/writer.py",
+    "addon/store/batch_write.py",
     "addon/store/rows.py",
     "addon/store/migrations.py",
     "addon/store/migrations_text.py",

@@ -91,7 +91,7 @@ def _prepared_prices(conn: duckdb.DuckDBPyConnection, where: str) -> duckdb.Duck
         user_prices = os.environ.get("RESPDECK_PRICES")
         first = None
         if lake.is_lake(conn):
-            from .writer import take_lock  # the writer's module loads the parser: only here
+            from .batch_write import take_lock  # its module loads the parser: only here
 
             def first() -> None:
                 take_lock(conn, "prices")

@@ -20,9 +20,9 @@ from typing import Any
 
 import duckdb
 
+from .batch_write import take_lock
 from .lake import ALIAS, is_conflict
 from .prices import load_prices
-from .writer import take_lock
 
 # Files no snapshot refers to are removed only once this old: a commit in progress writes its
 # files before it commits, and a reader may still scan a file a merge replaced.

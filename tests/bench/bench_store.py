@@ -37,6 +37,7 @@ import pyarrow as pa
 
 from addon.importers import iter_paths, load_file, load_file_detected
 from addon.store import ids
+from addon.store.batch_write import write_batch
 from addon.store.db import open_for_write
 from addon.store.importer import (
     IMPORT_BATCH_BYTES,
@@ -47,7 +48,6 @@ from addon.store.importer import (
 from addon.store.prices import load_prices
 from addon.store.queries import usage_sql
 from addon.store.rows import TABLES, Batch, add_exchange
-from addon.store.writer import write_batch
 from addon.wire.parse import parse_exchange
 
 ROOT = Path(__file__).resolve().parents[2]
