@@ -186,7 +186,47 @@ def sdk_final(parsed: ParsedExchange) -> Any:
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def respdeck(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def respdeck(
+    *args: str, cwd: Path = ROOT, env: dict[str, str | None] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The respdeck command run in this process through its console entry point
+    (`inspector.cli.main`: the same one-line errors and exit codes), with its own stdin
+    (empty), stdout, stderr, working directory and environment (`env` changes it: None
+    unsets). A process start costs seconds of imports on these machines; `respdeck_process`
+    runs a real one where that is the point."""
+    import os
+
+    from click.testing import CliRunner
+
+    from inspector.cli import main
+
+    runner = CliRunner()
+    code: int | str | None = 0
+    before = Path.cwd()
+    with runner.isolation(env=env) as (out, err, _):
+        os.chdir(cwd)
+        try:
+            main(list(args))
+        except SystemExit as exc:
+            code = exc.code
+        except BaseException:  # what a process would print: a traceback, exit 1
+            import traceback
+
+            sys.stderr.write(traceback.format_exc())
+            code = 1
+        finally:
+            os.chdir(before)
+            sys.stdout.flush()
+            sys.stderr.flush()
+        stdout, stderr = out.getvalue(), err.getvalue()
+    returncode = code if isinstance(code, int) else (0 if code is None else 1)
+    return subprocess.CompletedProcess(
+        ["respdeck", *args], returncode, stdout.decode("utf-8", "replace"),
+        stderr.decode("utf-8", "replace"),
+    )  # fmt: skip
+
+
+def respdeck_process(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     """The respdeck command in a real subprocess, as a user runs it."""
     from tests.waiting import scaled
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from .conftest import RECORDINGS
-from .helpers import respdeck
+from .helpers import respdeck, respdeck_process
 
 REQUIRED_KEYS = {
     "source",
@@ -30,7 +30,7 @@ REQUIRED_KEYS = {
 
 
 def test_parse_recordings_prints_a_line_per_exchange_and_a_summary() -> None:
-    result = respdeck("parse", "recordings/")
+    result = respdeck_process("parse", "recordings/")  # as a user runs it
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert any("stream_text.har#0  responses.create  200  stream(" in line for line in lines)
@@ -68,7 +68,7 @@ def test_parse_json_has_the_documented_fields() -> None:
 def test_unknown_format_and_missing_path_give_one_line_and_exit_2(tmp_path: Path) -> None:
     odd = tmp_path / "notes.bin"
     odd.write_bytes(b"\x00\x01 just bytes")
-    result = respdeck("parse", str(odd))
+    result = respdeck_process("parse", str(odd))
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("respdeck:")]
     assert len(errors) == 1 and "HAR" in errors[0] and "VCR" in errors[0]

@@ -32,7 +32,7 @@ from addon.wire.redact import Redactor
 from inspector.replay import ReplayUpstream
 
 from .conftest import RECORDINGS, ROOT
-from .helpers import json_exchange, message, response_obj, sse_body, text_stream
+from .helpers import json_exchange, message, respdeck, response_obj, sse_body, text_stream
 from .waiting import scaled
 
 KEY = "sk-proj-PLANTED-resend-key-0123456789abcdef"
@@ -40,11 +40,6 @@ ROUNDTRIP = RECORDINGS / "function_call_roundtrip.har"  # a call, then its outpu
 WEBSOCKET = RECORDINGS / "websocket.har"  # one session, two turns chained
 # The command as `respdeck` runs it (its one-line errors and exit codes), registered here
 # until inspector/cli.py lists it.
-RUNNER = (
-    "import sys; from inspector import cli; "
-    "cli.COMMANDS.setdefault('resend', ('resend', 'resend', 'Send recorded requests again.')); "
-    "cli.main(sys.argv[1:])"
-)
 ANSWERS = ("Another answer altogether.", "A different answer.")
 
 
@@ -179,15 +174,8 @@ def echo() -> Iterator[Echo]:
 def resend(
     db: Path, *args: str, key: str | None = KEY, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
-    if key is not None:
-        environ["OPENAI_API_KEY"] = key
-    environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-c", RUNNER, "resend", "--db", str(db), *args],
-        cwd=ROOT, env=environ, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-        timeout=scaled(180),
-    )  # fmt: skip
+    """`respdeck resend --db DB ...` with OPENAI_API_KEY set to `key` (None: unset)."""
+    return respdeck("resend", "--db", str(db), *args, env={"OPENAI_API_KEY": key, **(env or {})})
 
 
 def imported(tmp_path: Path, *files: Path) -> Path:
@@ -503,7 +491,7 @@ def test_on_a_terminal_it_asks_and_no_sends_nothing(tmp_path: Path, echo: Echo) 
     controller, terminal = os.openpty()
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-c", RUNNER, "resend", "--db", str(db), ids_in_order(db)[0],
+            [sys.executable, "-m", "inspector", "resend", "--db", str(db), ids_in_order(db)[0],
              "--upstream", echo.url],
             cwd=ROOT, env=environ, stdin=terminal, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True,

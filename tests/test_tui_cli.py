@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.helpers import respdeck
+from tests.helpers import respdeck, respdeck_process
 from tests.test_tui_support import seeded_db
 
 __all__ = ["seeded_db"]
@@ -31,7 +31,7 @@ def test_browse_errors_are_one_line(tmp_path: Path) -> None:
 
 
 def test_browse_without_a_terminal_says_so(seeded_db: Path) -> None:
-    done = respdeck("browse", "--db", str(seeded_db))
+    done = respdeck_process("browse", "--db", str(seeded_db))  # a real process, no terminal
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "needs a terminal" in done.stderr
 
