@@ -16,17 +16,15 @@ from pathlib import Path
 
 import openai
 import pytest
-from click.testing import CliRunner
 
 from addon.importers import load_file
 from addon.store.db import open_for_write
 from addon.store.importer import import_paths
 from addon.store.reader import Reader
 from addon.wire.parse import parse_exchange
-from inspector.cli import cli
-from inspector.commands.init import init
 from inspector.tui.app import BrowseApp
 from tests.conftest import RECORDINGS
+from tests.helpers import respdeck as run_respdeck
 from tests.postgres_cluster import Cluster, postgres
 from tests.test_replay_cli import body_of, replay
 from tests.test_tui_support import SIZE, ready, run, wait_for
@@ -44,10 +42,11 @@ class Stores:
     data: Path
 
 
-def respdeck(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """`respdeck ARGS` in process: (exit code, stdout, stderr)."""
-    result = CliRunner().invoke(cli, list(args), env=env)
-    return result.exit_code, result.stdout, result.stderr
+def respdeck(*args: str, env: dict[str, str | None] | None = None) -> tuple[int, str, str]:
+    """`respdeck ARGS` in process, through the console entry point: (exit code, stdout,
+    stderr)."""
+    done = run_respdeck(*args, env=env)
+    return done.returncode, done.stdout, done.stderr
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +57,8 @@ def stores(postgres: Cluster, tmp_path_factory: pytest.TempPathFactory) -> Itera
     postgres.create_database("commands")
     found = Stores(Path(postgres.catalog("commands")), folder / "local.duckdb", folder / "lake")
     env = {"RESPDECK_DB": str(found.team), "RESPDECK_DATA_PATH": str(found.data)}
-    result = CliRunner().invoke(init, [], env=env)
-    assert result.exit_code == 0, result.output
+    code, out, err = respdeck("init", env=env)
+    assert code == 0, out + err
     code, out, err = respdeck("import", *map(str, FIRST), env=env)
     assert code == 0 and f"imported {len(FIRST)} file(s)" in out, out + err
     code, out, err = respdeck("import", "--db", str(found.local), *map(str, FIRST))

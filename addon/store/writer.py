@@ -1,4 +1,5 @@
-"""The one writer of a database: every INSERT, UPDATE and DELETE of captured data is here.
+"""The one writer of a database: every INSERT, UPDATE and DELETE of captured data goes
+through it (its batch SQL is addon/store/batch_write).
 
 Captures start and end, parsed exchanges go in batched Arrow inserts, a stream in flight is
 shown by provisional rows that its final rows replace, reindex replaces an exchange's derived
