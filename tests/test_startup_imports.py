@@ -119,3 +119,51 @@ def test_a_first_stream_builds_only_the_models_it_meets(tmp_path: Path) -> None:
     assert isinstance(found, dict)
     assert found["events"] > 50
     assert 0 < found["schemas"] <= 200
+
+
+def test_parse_loads_the_sdk_types_but_not_the_sdk(tmp_path: Path) -> None:
+    """The openai packages on the way to the type modules stay deferred: no client, no
+    resources, no other API's types (`import openai` whole is most of parse's start-up)."""
+    loaded = loaded_by(["parse", str(RECORDING)], tmp_path)
+    assert "openai.types.responses.response" in loaded
+    assert not loaded & {"openai._client", "openai.resources", "openai.types.graders"}
+
+
+# Imports the wire core first, then uses openai as a program would; reports what it saw.
+_SDK_AFTER_WIRE = """
+import json, sys
+first = sys.argv[1]
+if first == "sdk":
+    import openai
+import addon.wire.parse
+from addon.wire import sdk_types
+deferred_before = type(sys.modules["openai"]) is not type(sys)
+import openai
+from openai.types.responses import Response, ResponseStreamEvent
+import openai.types.responses as responses_package
+client = openai.OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
+with open(sys.argv[2], "w") as f:
+    json.dump({
+        "deferred_before": deferred_before,
+        "same_response": Response is sdk_types.Response,
+        "same_events": ResponseStreamEvent is sdk_types.ResponseStreamEvent,
+        "submodule_attribute": responses_package.response.Response is Response,
+        "version": openai.__version__,
+        "client": type(client.responses).__name__,
+        "package_types": [type(sys.modules[n]).__name__ for n in (
+            "openai", "openai.types", "openai.types.responses", "openai.types.shared")],
+    }, f)
+"""
+
+
+@pytest.mark.parametrize("first", ["wire", "sdk"])
+def test_the_sdk_imported_after_the_wire_core_is_the_whole_sdk(first: str, tmp_path: Path) -> None:
+    """A program (the pytest plugin, `respdeck demo`, a user's own) that imports openai after
+    the wire core gets the whole package, with the very classes the wire core typed with."""
+    found = _run(_SDK_AFTER_WIRE, [first], tmp_path / "sdk.json")
+    assert isinstance(found, dict)
+    assert found["deferred_before"] is (first == "wire")
+    assert found["same_response"] and found["same_events"] and found["submodule_attribute"]
+    assert found["version"].count(".") >= 2
+    assert found["client"] == "Responses"
+    assert found["package_types"] == ["module"] * 4

@@ -13,9 +13,14 @@ import typing
 from typing import Any
 
 import pydantic
-from openai.types.conversations import Conversation, ConversationDeletedResource, ConversationItem
-from openai.types.responses import (
+from pydantic import BaseModel, ValidationError
+
+from .lenient import Typed, Unknown, build, build_nested, plain_values, validator_of
+from .sdk_types import (
     CompactedResponse,
+    Conversation,
+    ConversationDeletedResource,
+    ConversationItem,
     EasyInputMessage,
     InputTokenCountResponse,
     Response,
@@ -29,9 +34,6 @@ from openai.types.responses import (
     ResponseUsage,
     Tool,
 )
-from pydantic import BaseModel, ValidationError
-
-from .lenient import Typed, Unknown, build, build_nested, plain_values, validator_of
 
 # Event names used by older SDKs and servers -> their current name (catalogue section 2).
 EVENT_ALIASES = {

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from openai.types.conversations.conversation_item_list import ConversationItemList
-from openai.types.responses import ResponseItemList
 from pydantic import BaseModel
 
 from .accumulate import TERMINAL, Accumulator
@@ -24,6 +22,7 @@ from .lenient import Unknown
 from .models import type_item, type_object
 from .request import parse_request
 from .result import ErrorInfo, ParsedExchange, TooDeep, loads
+from .sdk_types import ConversationItemList, ResponseItemList
 from .stream_assembly import finish_stream, parse_websocket
 
 _SSE_PREFIXES = (b"event:", b"data:", b"id:", b":", b"retry:")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from openai.types.responses import ResponseTextConfig
-from openai.types.shared import Reasoning
 from pydantic import BaseModel
 
 from .collect import Collector
@@ -16,6 +14,7 @@ from .items import type_items
 from .lenient import build
 from .models import type_tool
 from .result import RequestView, TooDeep, loads
+from .sdk_types import Reasoning, ResponseTextConfig
 
 # Endpoints whose body carries `input` (create params) or `items` (conversation items).
 _INPUT_ENDPOINTS = frozenset(

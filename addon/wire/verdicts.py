@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from openai.types.responses import Response, ResponseUsage
 from pydantic import BaseModel, ValidationError
 
 from .accumulate import TERMINAL
@@ -36,6 +35,7 @@ from .models import (
     type_payload,
     type_response,
 )
+from .sdk_types import Response, ResponseUsage
 
 # flat event type -> its class (events that carry a Response or an item are not flat)
 _FLAT: dict[str, type[BaseModel]] = {
