@@ -69,6 +69,12 @@ def commands(db: Path) -> tuple[Command, list[Command]]:
         Command("respdeck --help", [respdeck, "--help"], 0.3),
         Command("(python -c pass)", [python, "-c", "pass"], None),
         Command("(import openai)", [python, "-c", "import openai"], None),
+        Command("(import pydantic)", [python, "-c", "import pydantic.main"], None),
+        # What parsing needs of openai, loaded the wire core's way (addon/wire/sdk_types).
+        Command(
+            "(import the sdk's type modules)", [python, "-c", "import addon.wire.sdk_types"], None
+        ),
+        Command("(import the wire core)", [python, "-c", "import addon.wire.parse"], None),
         Command("(import duckdb)", [python, "-c", "import duckdb"], None),
         Command("(import duckdb, pyarrow)", [python, "-c", "import duckdb, pyarrow"], None),
         Command("(import click)", [python, "-c", "import click"], None),
