@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 
-from addon.importers import ImportFailure, iter_paths, load_bytes_detected
-from addon.wire.parse import parse_exchange
+from addon.importers import iter_paths
 
+from .import_files import FileJob, rows_in_order, worker_count
 from .writer import Writer
 
 # Smaller batches than a recorder's: the first ones are written while later files are parsed.
@@ -36,21 +36,32 @@ def import_paths(
     conn: duckdb.DuckDBPyConnection,
     paths: Iterable[Path],
     progress: Callable[[int, int], None] | None = None,
+    *,
+    jobs: int | None = None,
 ) -> ImportReport:
     """Import every file; a file whose content was imported before adds nothing.
 
     Rows are committed in batches, each holding whole files, so an interrupted import keeps
     every file of the batches before it. A batch is written on a thread while the next files
-    are parsed. Raises ImportFailure only for a path that does not exist.
+    are parsed, by `jobs` worker processes (default: one per core for a large import; 1: in
+    this process). Raises ImportFailure only for a path that does not exist.
     """
     report = ImportReport()
     writer = Writer(conn, batch_events=IMPORT_BATCH_EVENTS, batch_bytes=IMPORT_BATCH_BYTES)
     files = list(iter_paths(paths))
+    workers = worker_count(jobs, len(files), sum(_size(path) for path in files))
     with _rare_checkpoints(conn):
-        _import_files(writer, files, report, progress)
+        _import_files(writer, files, report, progress, workers)
     if progress:
         progress(len(files), len(files))
     return report
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reported when it is read
 
 
 @contextmanager
@@ -69,12 +80,25 @@ def _import_files(
     files: list[Path],
     report: ImportReport,
     progress: Callable[[int, int], None] | None,
+    workers: int,
 ) -> None:
+    done = 0
     try:
-        for done, path in enumerate(files):
+        for job, rows in rows_in_order(_jobs(writer, files, report), workers):
+            done += 1
             if progress:
                 progress(done, len(files))
-            _import_file(writer, path, report)
+            if rows.failure is not None or rows.rows is None:
+                report.failed.append(rows.failure or f"{job.path}: not read")
+                continue
+            writer.add_capture(
+                "import", str(job.path), source_sha256=job.digest, fmt=rows.fmt, ended=True,
+                capture_id=rows.capture_id,
+            )  # fmt: skip
+            writer.add_rows(rows.rows)
+            report.files += 1
+            report.exchanges += rows.exchanges
+            report.events += rows.events
             if writer.full:
                 # between files: a batch always holds whole files. DuckDB writes it on a thread
                 # while the next files are parsed.
@@ -84,25 +108,20 @@ def _import_files(
         writer.wait(raise_error=False)  # an error is being raised already: never leave a write
 
 
-def _import_file(writer: Writer, path: Path, report: ImportReport) -> None:
-    try:
-        data = path.read_bytes()  # read once, for the hash and the parsing
-    except OSError as exc:
-        report.failed.append(f"{path}: cannot read: {exc.strerror or exc}")
-        return
-    digest = hashlib.sha256(data).hexdigest()
-    if writer.imported(digest):  # the writer checks again as it writes: DuplicateImport
-        report.already.append(str(path))
-        return
-    try:
-        fmt, exchanges = load_bytes_detected(path, data)
-    except ImportFailure as exc:
-        report.failed.append(str(exc))
-        return
-    capture_id = writer.add_capture("import", str(path), source_sha256=digest, fmt=fmt, ended=True)
-    for exchange in exchanges:
-        parsed = parse_exchange(exchange)
-        writer.add(capture_id, parsed)
-        report.events += len(parsed.events)
-    report.files += 1
-    report.exchanges += len(exchanges)
+def _jobs(writer: Writer, files: list[Path], report: ImportReport) -> Iterator[FileJob]:
+    """The files to parse, each read once (for its hash and its parsing); a file whose
+    content is stored, or came earlier in this import, is left out."""
+    digests: set[str] = set()
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            report.failed.append(f"{path}: cannot read: {exc.strerror or exc}")
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        # the writer checks again as it writes: DuplicateImport
+        if digest in digests or writer.imported(digest):
+            report.already.append(str(path))
+            continue
+        digests.add(digest)
+        yield FileJob(path, data, digest)

@@ -88,10 +88,12 @@ class Writer:
         fmt: str | None = None,
         upstream: str | None = None,
         ended: bool = False,
+        capture_id: str | None = None,
     ) -> str:
         """A new capture, written with the next flush (with its exchanges). A content hash
-        stored already makes that flush fail with DuplicateImport: check `imported` first."""
-        capture_id = ids.new_capture_id()
+        stored already makes that flush fail with DuplicateImport: check `imported` first.
+        `capture_id` is for rows built before it (an import's worker: `add_rows`)."""
+        capture_id = capture_id or ids.new_capture_id()
         self.next_seq[capture_id] = 0
         if source_sha256 is not None and self._digests is not None:
             self._digests.add(source_sha256)
@@ -167,6 +169,15 @@ class Writer:
         exchange_id = ids.exchange_id(capture_id, seq)
         add_exchange(self.batch, exchange_id, capture_id, seq, parsed)
         return exchange_id
+
+    def add_rows(self, rows: Batch) -> None:
+        """Buffer rows `add_exchange` built elsewhere (an import's worker process), whole
+        exchanges of captures added here."""
+        for table, columns in rows.columns.items():
+            into = self.batch.columns[table]
+            for name, values in columns.items():
+                into[name].extend(values)
+        self.batch.body_bytes += rows.body_bytes
 
     def add_resent(
         self, capture_id: str, parsed: ParsedExchange, resent_from: str, edits: str | None

@@ -17,7 +17,12 @@ from ._common import db_option, writing
 @click.command(name="import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @db_option
-def import_(paths: tuple[Path, ...], db: Path | None) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="processes that parse (default: one per core for a large import; 1: no workers)",
+)
+def import_(paths: tuple[Path, ...], db: Path | None, jobs: int | None) -> None:
     """Import recordings (every format `respdeck parse` reads) into the database.
 
     Importing the same file again adds nothing; each file becomes one capture.
@@ -32,9 +37,9 @@ def import_(paths: tuple[Path, ...], db: Path | None) -> None:
                         bar.length = max(total, 1)
                         bar.update(done - bar.pos)
 
-                    report = import_paths(conn, paths, progress)
+                    report = import_paths(conn, paths, progress, jobs=jobs)
             else:
-                report = import_paths(conn, paths)
+                report = import_paths(conn, paths, jobs=jobs)
         except ImportFailure as exc:
             raise click.ClickException(str(exc)) from exc
     click.echo(
