@@ -62,9 +62,14 @@ class Captured:
             size += sum(len(m[2]) for m in self.websocket)
         return size
 
-    def to_exchange(self) -> Exchange:
-        def ms(t: float | None) -> float | None:
-            return None if t is None else round((t - self.started) * 1000, 3)
+    def ms(self, t: float | None) -> float | None:
+        """A time as an offset in ms from the request's start, as the journal keeps it."""
+        return None if t is None else round((t - self.started) * 1000, 3)
+
+    def to_exchange(self, upto: int | None = None) -> Exchange:
+        """The exchange so far; with `upto`, of the first `upto` streamed chunks only (a
+        snapshot names the chunks it holds, while the proxy may append more meanwhile)."""
+        ms = self.ms
 
         request = HttpRequest(
             self.method, self.url, _headers(self.request_headers), self.request_body or b""
@@ -73,7 +78,8 @@ class Captured:
         if self.status is not None:
             chunks: list[tuple[float, int]] | None = None
             if self.tee is not None:
-                parts = self.tee.chunks[:]  # the proxy may append meanwhile (a snapshot)
+                # the proxy may append meanwhile (a snapshot)
+                parts = self.tee.chunks[:upto] if upto is not None else self.tee.chunks[:]
                 body = b"".join(data for _, data in parts)
                 chunks = [(ms(t) or 0.0, len(data)) for t, data in parts]
             else:
@@ -92,8 +98,10 @@ class Captured:
                 for t, from_client, content, is_text in self.websocket
             ]
         last = self.ended
-        if last is None and self.tee is not None and self.tee.chunks:
-            last = self.tee.chunks[-1][0]
+        if last is None and self.tee is not None:
+            held = self.tee.chunks if upto is None else self.tee.chunks[:upto]
+            if held:
+                last = held[-1][0]
         return Exchange(
             request,
             response,
@@ -106,6 +114,14 @@ class Captured:
             websocket=websocket,
             aborted=self.aborted,
         )
+
+    def more(self, start: int, stop: int) -> tuple[list[tuple[float, int]], list[bytes], float]:
+        """Streamed chunks `start` to `stop` as a snapshot appends them: their (offset ms,
+        size) rows, their bytes, and the offset of the last (the duration so far)."""
+        assert self.tee is not None
+        parts = self.tee.chunks[start:stop]
+        rows = [(self.ms(t) or 0.0, len(data)) for t, data in parts]
+        return rows, [data for _, data in parts], rows[-1][0] if rows else 0.0
 
 
 def _headers(raw: RawHeaders) -> list[tuple[str, str]]:

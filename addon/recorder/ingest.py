@@ -31,16 +31,15 @@ from addon.wire.findings import Finding, Severity
 from addon.wire.parse import parse_exchange
 from addon.wire.result import ParsedExchange, RequestView
 
+from .in_flight import InFlight
 from .ingest_status import IngestStats
 from .journal import (
     DONE_SUFFIX,
     SUFFIX,
-    JournalError,
     JournalReader,
     Record,
     inflight_dir,
     run_files,
-    split_records,
 )
 
 log = logging.getLogger("respdeck")
@@ -122,8 +121,7 @@ class Ingester:
         self.server: LiveServer | None = None
         self._last_flush = time.monotonic()
         self._last_inflight = 0.0
-        # flow id -> (exchange id, snapshot mtime) of streams shown while in flight
-        self.provisional: dict[str, tuple[str, int]] = {}
+        self.in_flight = InFlight()  # streams shown while in flight, by flow id
         self._finished: dict[str, None] = {}  # recent flows stored for good (ordered set)
 
     def open(self) -> bool:
@@ -194,7 +192,7 @@ class Ingester:
         stats.tokens -= lost.tokens
         stats.errors -= lost.errors
         self.pending = IngestStats()
-        self.provisional.clear()
+        self.in_flight.clear()
 
     def release(self) -> None:
         """Give up the claims on journal files (the process is done with them)."""
@@ -265,12 +263,12 @@ class Ingester:
             self._finished[record.flow_id] = None
             if len(self._finished) > 10_000:
                 del self._finished[next(iter(self._finished))]
-        provisional = self.provisional.pop(record.flow_id or "", None)
+        provisional = self.in_flight.pop(record.flow_id or "")
         seq = record.exchange.index  # its place in the journal: the same id if stored again
         if provisional is None:
             self.writer.add(capture_id, parsed, seq)
         else:  # it was shown while in flight: its final rows replace those, under the same id
-            self.writer.replace(provisional[0], capture_id, seq, parsed)
+            self.writer.replace(provisional, capture_id, seq, parsed)
             self._last_flush = time.monotonic()
         failed = (
             parsed.exchange.aborted  # as the parser settled it
@@ -301,33 +299,20 @@ class Ingester:
             self.writer.conflicts = 0
 
     def _refresh_inflight(self, capture_id: str, folder: Path) -> None:
-        """Store the proxy's snapshots of streams still in flight as provisional rows
-        (position -1), so live readers watch their text grow; the final record replaces them."""
+        """Show the streams still in flight as provisional rows (position -1), so live
+        readers watch their text grow, from what the proxy's snapshots gained since the last
+        refresh (addon/recorder/in_flight); the final record replaces them."""
         now = time.monotonic()
         if now - self._last_inflight < INFLIGHT_INTERVAL or not folder.is_dir():
             return
         self._last_inflight = now
         assert self.writer is not None
-        for path in folder.glob(f"*{SUFFIX}"):
-            flow_id = path.name.removesuffix(SUFFIX)
-            try:
-                stamp = path.stat().st_mtime_ns
-                if self.provisional.get(flow_id, ("", 0))[1] == stamp:
-                    continue
-                records, _ = split_records(path.read_bytes())
-            except (OSError, JournalError):
-                continue  # replaced or removed while we looked: the next round sees it
-            if not records or flow_id in self._finished:
-                continue
-            record = records[0]
-            record.exchange.index = -1
-            exchange_id = self.writer.show_in_flight(capture_id, flow_id, parse_record(record))
-            self.provisional[flow_id] = (exchange_id, stamp)
+        self.in_flight.refresh(self.writer, capture_id, folder, self._finished)
 
     def _end_capture(self, capture_id: str, path: Path) -> None:
         assert self.writer is not None
         self.writer.end_recording(capture_id)
-        self.provisional.clear()
+        self.in_flight.clear()
         path.rename(path.with_name(path.name.removesuffix(SUFFIX) + DONE_SUFFIX))
         fd = self._claims.pop(path.name, None)
         if fd is not None:

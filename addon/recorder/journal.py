@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from addon.atomic import replace_file
 from addon.store.location import is_team, team_journal_dir
 from addon.wire.exchange import Exchange, HttpRequest, HttpResponse, Timings, WsMessage
 
@@ -131,7 +130,7 @@ def decode(meta_bytes: bytes, payload: memoryview) -> Record:
     return Record(exchange, meta.get("error"), meta.get("flow_id"))
 
 
-def _frame_at(buffer: bytes | bytearray, pos: int) -> tuple[int, int, int] | None:
+def frame_at(buffer: bytes | bytearray, pos: int) -> tuple[int, int, int] | None:
     """(meta start, meta length, payload length) of the record at `pos`, None if incomplete."""
     end = buffer.find(b"\n", pos, pos + MAX_HEADER)
     if end < 0:
@@ -156,7 +155,7 @@ def split_records(buffer: bytes | bytearray) -> tuple[list[Record], int]:
     pos = 0
     view = memoryview(buffer)
     while pos < len(buffer):
-        frame = _frame_at(buffer, pos)
+        frame = frame_at(buffer, pos)
         if frame is None:
             break
         start, meta_len, payload_len = frame
@@ -177,7 +176,7 @@ def count_records(path: Path) -> int:
         while pos < size:
             f.seek(pos)
             head = f.read(MAX_HEADER)
-            frame = _frame_at(head, 0)
+            frame = frame_at(head, 0)
             if frame is None:
                 # a header is complete but its body may lie beyond what we read: check size
                 end = head.find(b"\n")
@@ -262,14 +261,9 @@ def run_name() -> str:
 
 
 def inflight_dir(journal_dir: Path, run: str) -> Path:
-    """Where the proxy keeps a snapshot of each stream still in flight (one record a file)."""
+    """Where the proxy keeps a snapshot of each stream still in flight (one file each, see
+    addon/recorder/snapshot)."""
     return journal_dir / (run.removesuffix(SUFFIX) + ".inflight")
-
-
-def write_snapshot(folder: Path, flow_id: str, exchange: Exchange) -> None:
-    """Replace the snapshot of one in-flight exchange (atomically: readers see old or new)."""
-    folder.mkdir(mode=0o700, exist_ok=True)
-    replace_file(folder / f"{flow_id}{SUFFIX}", encode(exchange, None, flow_id))
 
 
 def journal_dir_for(db_path: Path) -> Path:

@@ -23,7 +23,8 @@ from addon.atomic import replace_file
 from addon.wire.redact import Redactor
 
 from .capture import Captured
-from .journal import JournalFile, write_snapshot
+from .journal import JournalFile
+from .snapshot import append_more, snapshot_path, write_head
 
 log = logging.getLogger("respdeck")
 
@@ -124,32 +125,45 @@ class Spool:
                 self.journal.append(exchange, captured.error, captured.flow_id)
             self.status.journaled += 1
             if self._snapshots.pop(captured.flow_id, None) is not None and self.inflight_dir:
-                (self.inflight_dir / f"{captured.flow_id}.rdj").unlink(missing_ok=True)
+                snapshot_path(self.inflight_dir, captured.flow_id).unlink(missing_ok=True)
         except Exception as exc:  # a disk error must not stop the proxy: say it, keep going
             self.status.journal_error = f"{type(exc).__name__}: {exc}"
             log.warning("respdeck: cannot journal an exchange: %s", self.status.journal_error)
 
     def _snapshot(self) -> None:
         """Snapshot each in-flight stream that grew since its last snapshot (this thread only:
-        the final record is always written, and the snapshot dropped, after it)."""
+        the final record is always written, and the snapshot dropped, after it). The first
+        snapshot of a stream is its head and the chunks so far; each later one appends only
+        the chunks that arrived since (addon/recorder/snapshot), so a long stream costs this
+        thread, and the ingester reading it, time linear in its length."""
         now = time.monotonic()
         if self.inflight is None or self.inflight_dir is None:
             return
         if now - self._last_snapshot < SNAPSHOT_INTERVAL:
             return
         self._last_snapshot = now
-        try:
-            for captured in self.inflight():
-                tee = captured.tee
-                if tee is None or not tee.chunks or captured.status is None:
-                    continue
-                if self._snapshots.get(captured.flow_id) == len(tee.chunks):
-                    continue
-                self._snapshots[captured.flow_id] = len(tee.chunks)
-                exchange = self.redactor.apply(captured.to_exchange())
-                write_snapshot(self.inflight_dir, captured.flow_id, exchange)
-        except Exception as exc:  # a snapshot is a convenience: never let it stop the journal
-            log.warning("respdeck: cannot snapshot an in-flight stream: %s", exc)
+        for captured in self.inflight():
+            tee = captured.tee
+            if tee is None or not tee.chunks or captured.status is None:
+                continue
+            count = len(tee.chunks)  # the chunks this snapshot holds: more may come meanwhile
+            done = self._snapshots.get(captured.flow_id)
+            if done == count:
+                continue
+            try:
+                if done is None or done < 0 or self.redactor.paths:  # paths rewrite lines
+                    exchange = self.redactor.apply(captured.to_exchange(count))
+                    write_head(self.inflight_dir, captured.flow_id, exchange)
+                else:
+                    rows, parts, duration = captured.more(done, count)
+                    append_more(self.inflight_dir, captured.flow_id, rows, parts, duration)
+                self._snapshots[captured.flow_id] = count
+            except Exception as exc:  # a convenience: never let it stop the journal
+                # a torn append must not be followed by more: the next snapshot starts over
+                self._snapshots[captured.flow_id] = -1
+                with contextlib.suppress(OSError):
+                    snapshot_path(self.inflight_dir, captured.flow_id).unlink()
+                log.warning("respdeck: cannot snapshot an in-flight stream: %s", exc)
 
     def _write_status(self, force: bool = False) -> None:
         now = time.monotonic()

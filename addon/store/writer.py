@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -27,9 +28,13 @@ from addon.wire.result import ParsedExchange
 from . import ids, lake
 from .batch_write import take_lock, transaction, write_batch
 from .ids import id_bytes
+from .in_flight import growth_batch, write_growth
 from .origin import machine_and_user, respdeck_version
 from .prices import add_models_alone
 from .rows import TABLES, Batch, add_exchange
+
+if TYPE_CHECKING:  # the parser is imported by what parses, not by every writer
+    from addon.wire.incremental import InFlightView
 
 BATCH_ROWS = 50_000  # event rows per insert; a batch is also flushed at the end of a capture
 BATCH_EXCHANGES = 5_000
@@ -196,9 +201,38 @@ class Writer:
 
     def show_in_flight(self, capture_id: str, flow_id: str, parsed: ParsedExchange) -> str:
         """Write (or rewrite) the provisional rows of a stream still arriving, at once, so
-        live readers watch it grow; returns its id, which its final rows keep."""
+        live readers watch it grow; returns its id, which its final rows keep. (What the
+        incremental parser does not take, parsed whole at each refresh; see grow_in_flight.)"""
         exchange_id = ids.in_flight_id(capture_id, flow_id)
         self.replace(exchange_id, capture_id, -1, parsed)
+        return exchange_id
+
+    def grow_in_flight(
+        self,
+        capture_id: str,
+        flow_id: str,
+        view: InFlightView,
+        *,
+        fresh: bool,
+        whole_row: bool,
+        events_from: int | None,
+    ) -> str:
+        """Grow the provisional rows of a stream still arriving, at once, by what a refresh
+        parsed incrementally (addon/store/in_flight: new events appended, the response, items
+        and findings replaced); returns its id, which its final rows keep."""
+        self.flush()  # its capture first
+        exchange_id = ids.in_flight_id(capture_id, flow_id)
+        batch = growth_batch(exchange_id, capture_id, view)
+        self._settled(
+            lambda: write_growth(
+                self.conn,
+                exchange_id,
+                batch,
+                fresh=fresh,
+                whole_row=whole_row,
+                events_from=events_from,
+            )
+        )
         return exchange_id
 
     def replace(self, exchange_id: str, capture_id: str, seq: int, parsed: ParsedExchange) -> None:

@@ -303,6 +303,25 @@ class Accumulator:
         self._pending.clear()
         self._last_where = None
 
+    def fork(self) -> Accumulator:
+        """A copy that can be fed and read without changing this one: a stream in flight is
+        shown with the events of its unfinished tail, which may read otherwise once the rest
+        arrives. The items this one grows are copied (as `_own` does, their text shared),
+        items done are shared (they are copied before anything changes them)."""
+        self._flush()
+        other = Accumulator()
+        copies = {
+            id(item): _own(item) for oi, item in self.built.items() if oi not in self._as_done
+        }
+        other.snapshot = dict(self.snapshot)
+        other.output = [copies.get(id(item), item) for item in self.output]
+        other.built = {oi: copies.get(id(item), item) for oi, item in self.built.items()}
+        other.terminal_type = self.terminal_type
+        other.terminal_response = self.terminal_response
+        other.findings = list(self.findings)
+        other._as_done = set(self._as_done)
+        return other
+
     def result(self) -> Accumulated:
         self._flush()
         response = dict(self.snapshot)

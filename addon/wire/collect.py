@@ -9,7 +9,7 @@ terminal event and the body of an HTTP one alike.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from .findings import Finding, Severity
@@ -37,6 +37,22 @@ class Collector:
 
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)
+
+    def fork(self) -> Collector:
+        """A copy to add to and `finish` while this one goes on: `finish` writes the counts
+        into each group's finding, so a stream shown in flight finishes a fork, never the
+        collector its later events are noted in."""
+        other = Collector()
+        other.findings = list(self.findings)
+        other.unknown_types = Counter(self.unknown_types)
+        for mine, theirs in (
+            (self._mismatch, other._mismatch),
+            (self._unknown, other._unknown),
+            (self._omitted, other._omitted),
+        ):
+            for key, group in mine.items():
+                theirs[key] = _Group(group.count, replace(group.first), dict(group.fields))
+        return other
 
     def typed(
         self,

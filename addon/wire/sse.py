@@ -77,6 +77,19 @@ class SseDecoder:
     def feed(self, data: bytes | memoryview) -> list[SseEvent]:
         return [SseEvent(*fields) for fields in self.feed_fields(data)]
 
+    def fork(self) -> SseDecoder:
+        """A copy in the same state, to close without closing this one: a stream in flight is
+        shown as if it ended at the bytes so far (addon/wire/incremental) while this decoder
+        goes on with the next ones. Costs what is pending, not what was decoded."""
+        other = SseDecoder.__new__(SseDecoder)
+        for name in SseDecoder.__slots__:
+            setattr(other, name, getattr(self, name))
+        other._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        other._decoder.setstate(self._decoder.getstate())
+        other._tail = list(self._tail)
+        other._data = list(self._data)
+        return other
+
     def close(self) -> list[SseEvent]:
         """Flush at EOF: a last line without line break and a last event without blank line."""
         return [SseEvent(*fields) for fields in self.close_fields()]

@@ -24,8 +24,17 @@ def _accumulated(acc: Accumulator, collector: Collector) -> Accumulated:
 
 
 def finish_stream(
-    parsed: ParsedExchange, collector: Collector, size: int, acc: Accumulator
+    parsed: ParsedExchange,
+    collector: Collector,
+    size: int,
+    acc: Accumulator,
+    *,
+    sequence: list[Finding] | None = None,
+    errors: list[StreamEvent] | None = None,
 ) -> None:
+    """The response, findings and error of a decoded stream. `sequence` (check_sequence's
+    findings) and `errors` (its server `error` events) may come precomputed: a stream shown
+    in flight keeps them as its events arrive instead of going over all of them again."""
     events = parsed.events
     if not events and size and parsed.status is not None and parsed.status < 400:
         collector.add(
@@ -36,11 +45,13 @@ def finish_stream(
             )
         )
         return
-    for finding in check_sequence(
-        [(e.index, e.sequence_number) for e in events if e.type not in (None, "keepalive")]
-    ):
+    if sequence is None:
+        sequence = check_sequence(
+            [(e.index, e.sequence_number) for e in events if e.type not in (None, "keepalive")]
+        )
+    for finding in sequence:
         collector.add(finding)
-    _stream_error(parsed, collector)
+    _stream_error(parsed, collector, errors)
     _finish_turn(parsed, _accumulated(acc, collector), events, collector)
 
 
@@ -119,8 +130,10 @@ def _terminal_model(events: list[StreamEvent]) -> BaseModel | None:
     return None
 
 
-def _stream_error(parsed: ParsedExchange, collector: Collector) -> None:
-    for event in parsed.events:
+def _stream_error(
+    parsed: ParsedExchange, collector: Collector, errors: list[StreamEvent] | None = None
+) -> None:
+    for event in parsed.events if errors is None else errors:
         if event.type != "error" or event.from_client:
             continue
         data = event.data
