@@ -27,8 +27,10 @@ def legacy_database(
     first_exchange: int = 1,
 ) -> None:
     """Migrate `conn` to `version` and store each (mode, source, exchanges) as capture 1, 2...
-    whose exchanges are numbered on from `first_exchange`, in order."""
+    whose exchanges are numbered on from `first_exchange`, in order. From version 6 on, ids
+    are the UUIDs of today (captures ids.legacy_capture_id(1), (2)...)."""
     assert migrate(conn, target=version) == version
+    uuids = version >= 6
     batch = Batch()
     old_of: dict[uuid.UUID, int] = {}
     n = first_exchange
@@ -36,7 +38,7 @@ def legacy_database(
         conn.execute(
             "INSERT INTO captures (capture_id, mode, source, started_at) VALUES "
             "(?, ?, ?, TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_seconds(?))",
-            [number, mode, source, number],
+            [ids.legacy_capture_id(number) if uuids else number, mode, source, number],
         )
         capture = ids.legacy_capture_id(number)
         old_of[uuid.UUID(capture)] = number
@@ -50,7 +52,7 @@ def legacy_database(
         rows = batch.arrow(table)
         keep: dict[str, pa.Array[Any] | pa.ChunkedArray[Any]] = {}
         for name in rows.column_names:
-            if name in ("exchange_id", "capture_id"):
+            if name in ("exchange_id", "capture_id") and not uuids:
                 old = [old_of[uuid.UUID(str(v))] for v in rows.column(name).to_pylist()]
                 keep[name] = pa.array(old, type=pa.int64())
             elif name in columns:

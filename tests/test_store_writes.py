@@ -19,6 +19,7 @@ ALLOWED = {
     "addon/store/batch_write.py",
     "addon/store/rows.py",
     "addon/store/migrations.py",
+    "addon/store/migrations_list.py",
     "addon/store/migrations_text.py",
     "addon/store/migrations_uuid.py",
     "addon/store/prices.py",

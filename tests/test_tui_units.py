@@ -16,7 +16,6 @@ from addon.store.queries import (
     count_sql,
     ids_sql,
     parts_needed,
-    tokens_sql,
     view_sql,
 )
 from addon.store.reader import NotASelect, Query, Reader, error_text
@@ -34,12 +33,19 @@ __all__ = ["seeded_db"]
 def test_only_the_parts_a_filter_names_are_joined() -> None:
     assert parts_needed("model = 'x' AND status > 400") == set()
     assert parts_needed("cost_usd > 1") == {"cost"}
-    assert parts_needed("INPUT_TOKENS > 1 and ttft_ms < 5") == {"tokens", "ttft"}
-    assert parts_needed("findings > 0", "started_at") == {"findings"}
-    sql = ids_sql(ListSpec(where="status = 200"), 0, 100)
-    assert "responses" not in sql and "events" not in sql  # the fast path: exchanges only
+    assert parts_needed("thread_id = 'x'", "cost_usd") == {"cost", "thread"}
+    # stored per exchange (migrations_list): no join
+    assert parts_needed("INPUT_TOKENS > 1 and ttft_ms < 5", "cached_tokens") == set()
+    assert parts_needed("findings > 0", "worst_severity") == set()
+    for spec in (
+        ListSpec(where="status = 200"),
+        ListSpec(where="ttft_ms < 5 AND findings > 0", sort="cached_tokens"),
+    ):
+        sql = ids_sql(spec, 0, 100)
+        assert "responses" not in sql and "FROM events" not in sql  # exchanges only
+        assert "FROM findings" not in sql and "prices" not in sql
     assert "LIMIT 100 OFFSET 0" in sql
-    assert "prices" in view_sql({"cost"}) and "prices" not in view_sql({"tokens"})
+    assert "prices" in view_sql({"cost"}) and "prices" not in view_sql({"thread"})
 
 
 def test_search_text_and_values_are_quoted() -> None:
@@ -273,6 +279,7 @@ def test_list_cost_is_the_usage_views_cost(seeded_db: Path, tmp_path: Path) -> N
     import shutil
 
     from addon.store.db import open_for_write
+    from addon.store.migrations_list import fill_list_columns
 
     db = tmp_path / "copy.duckdb"
     shutil.copy(seeded_db, db)
@@ -282,7 +289,10 @@ def test_list_cost_is_the_usage_views_cost(seeded_db: Path, tmp_path: Path) -> N
         "WHERE started_at IS NOT NULL"
     )
     conn.execute("UPDATE responses SET service_tier = 'priority' WHERE model LIKE 'gpt-4.1%'")
-    listed = dict(conn.execute(f"SELECT exchange_id, cost_usd FROM ({tokens_sql()})").fetchall())
+    fill_list_columns(conn)  # rows changed by SQL: the exchanges' stored tiers follow
+    listed = dict(
+        conn.execute(f"SELECT exchange_id, cost_usd FROM ({view_sql({'cost'})})").fetchall()
+    )
     usage = conn.execute(
         "SELECT exchange_id, sum(cost_usd), count(*) FILTER (service_tier = 'priority') "
         "FROM usage GROUP BY exchange_id"

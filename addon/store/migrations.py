@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from .lake import LOCKS, LOCKS_TABLE
+from .migrations_list import v9_list_columns
 from .migrations_text import THREADS_V3, USAGE_V4, VIEWS_V2
 from .migrations_uuid import v5_lossless, v6_uuid_ids
 
@@ -254,6 +255,11 @@ MIGRATIONS: list[Migration] = [
     ),
     (7, "resends: the exchange each re-sent one was sent from", _v7_resends),
     (8, "captures: the machine and user that made each", _v8_capture_origin),
+    (
+        9,
+        "exchanges: what the list shows (tokens, status, time to first token, findings)",
+        v9_list_columns,
+    ),
 ]
 LATEST = MIGRATIONS[-1][0]
 # A team store (addon/store/lake) starts from the schema of this version, built by the

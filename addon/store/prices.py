@@ -278,12 +278,14 @@ def priced_sql(rows: str) -> str:
     return f"WITH {priced_ctes(rows)} SELECT * FROM priced"
 
 
-def priced_ctes(rows: str) -> str:
+def priced_ctes(rows: str, model: str = "model") -> str:
     """CTEs (named price_*) ending in ``priced``: ``rows`` (a CTE, table or view with the
     columns model, host, started_at, service_tier, input_tokens, cached_tokens,
     cache_write_tokens, output_tokens, reasoning_tokens) with ``price_origin`` (user, library
     or NULL), ``provider``, ``cost_usd`` and the price row's own ``price_model``, rates and
     ``price_source_date`` (see CHOSEN): what a cost is shown with comes from here too.
+    ``model`` names the column priced by (the exchange list prices `exchanges` rows by their
+    one response's ``response_model``; their ``model`` is the request's).
 
     A library row is joined on the exact model and host, the tier, the UTC day and time of day
     (a NULL time is now, as for genai-prices) and the input-token band: one model's rows never
@@ -337,10 +339,10 @@ def priced_ctes(rows: str) -> str:
                CASE WHEN up.origin IS NOT NULL THEN {cost_usd_sql(*tokens, "up", **extra)}
                     ELSE {cost_usd_sql(*tokens, "lp", **extra)} END AS cost_usd
         FROM price_keyed s
-        LEFT JOIN price_user_rows up ON up.seen_model = s.model AND up.service_tier = s.price_tier
+        LEFT JOIN price_user_rows up ON up.seen_model = s.{model} AND up.service_tier = s.price_tier
             AND up.span_start <= s.price_day
             AND (up.span_end IS NULL OR s.price_day < up.span_end)
-        LEFT JOIN prices lp ON lp.origin = 'library' AND lp.model = s.model
+        LEFT JOIN prices lp ON lp.origin = 'library' AND lp.model = s.{model}
             AND coalesce(lp.host, '') = coalesce(s.host, '') AND lp.service_tier = s.price_tier
             AND (lp.effective_date IS NULL OR lp.effective_date <= s.price_day)
             AND (lp.end_date IS NULL OR s.price_day < lp.end_date)

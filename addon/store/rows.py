@@ -14,6 +14,7 @@ from addon.wire.final_response import usage_of
 from addon.wire.result import ParsedExchange
 
 from .ids import id_bytes
+from .migrations_list import SEVERITY_RANK
 from .redacted import redacted_parts
 from .thread_keys import exchange_turns
 
@@ -41,6 +42,12 @@ COLUMNS: dict[str, tuple[tuple[str, pa.DataType], ...]] = {
         ("response_body", _BYTES), ("response_chunks", _TEXT), ("websocket", _TEXT),
         ("url", _TEXT), ("truncated", _BOOL), ("closed_early", _BOOL), ("abort_reason", _TEXT),
         ("websocket_frames", _TEXT), ("websocket_payload", _BYTES), ("redacted", _TEXT),
+        # what the list shows (migrations_list): kept here, so sorting reads this table alone
+        ("input_tokens", _ID), ("cached_tokens", _ID), ("cache_write_tokens", _ID),
+        ("output_tokens", _ID), ("reasoning_tokens", _ID), ("total_tokens", _ID),
+        ("response_count", _INT), ("response_status", _TEXT), ("response_model", _TEXT),
+        ("service_tier", _TEXT), ("ttft_ms", _REAL), ("findings", _INT),
+        ("worst_severity", _TEXT),
     ),
     "responses": (
         ("exchange_id", _UUID), ("response_id", _TEXT), ("object", _TEXT), ("status", _TEXT),
@@ -167,6 +174,7 @@ def add_exchange(
     error = parsed.error
     websocket, frames, payload = websocket_columns(ex.websocket)
     uid = id_bytes(exchange_id)
+    responses = _response_rows(parsed)
     batch.body_bytes += len(request.body) + (len(response.body) if response else 0)
     batch.body_bytes += len(payload) if payload else 0
     batch.add(
@@ -207,31 +215,16 @@ def add_exchange(
         frames,
         payload,
         _json(redacted_parts(ex)),
+        *_list_values(parsed, responses),
     )
-    # A single response falls back on its request for these; WebSocket turns have their own.
-    fallback = parsed.request if not parsed.turns else None
-    raws = _responses(parsed)
+    raws = [raw for raw, _ in responses]
     turns = exchange_turns(parsed, raws)
-    for index, (response_raw, keys) in enumerate(zip(raws, turns.keys, strict=True)):
-        usage = usage_of(response_raw.get("usage"))
-        details = response_raw.get("incomplete_details")
-        err = response_raw.get("error")
+    fallback = _fallback(parsed)
+    for index, ((response_raw, values), keys) in enumerate(zip(responses, turns.keys, strict=True)):
         batch.add(
             "responses",
             uid,
-            _str(response_raw.get("id")),
-            _str(response_raw.get("object")) or "response",
-            _str(response_raw.get("status")),
-            _str(details.get("reason")) if isinstance(details, dict) else None,
-            _str(err.get("code")) if isinstance(err, dict) else None,
-            _str(response_raw.get("service_tier")),
-            _str(response_raw.get("model")) or (fallback.model if fallback else None),
-            _int(usage.input_tokens) if usage else None,
-            _int(usage.cached_tokens) if usage else None,
-            _int(usage.cache_write_tokens) if usage else None,
-            _int(usage.output_tokens) if usage else None,
-            _int(usage.reasoning_tokens) if usage else None,
-            _int(usage.total_tokens) if usage else None,
+            *values,
             _json(response_raw),
             _str(response_raw.get("previous_response_id"))
             or (fallback.previous_response_id if fallback else None),
@@ -302,6 +295,77 @@ def _add_events(batch: Batch, exchange_id: bytes, parsed: ParsedExchange) -> Non
         deltas.append(delta if type(delta) is str else None)
         from_clients.append(event.from_client)
         raws.append(event.raw)
+
+
+def _fallback(parsed: ParsedExchange) -> Any:
+    """A single response falls back on its request for model and threading; WebSocket turns
+    have their own."""
+    return parsed.request if not parsed.turns else None
+
+
+# a response's columns from response_id to total_tokens, in the table's order
+_STATUS, _TIER, _MODEL, _TOKENS, _OUTPUT = 2, 5, 6, (7, 13), 10
+
+
+def _response_rows(parsed: ParsedExchange) -> list[tuple[dict[str, Any], tuple[Any, ...]]]:
+    """(raw, its columns from response_id to total_tokens) per response of the exchange."""
+    fallback = _fallback(parsed)
+    out = []
+    for raw in _responses(parsed):
+        usage = usage_of(raw.get("usage"))
+        details = raw.get("incomplete_details")
+        err = raw.get("error")
+        values = (
+            _str(raw.get("id")),
+            _str(raw.get("object")) or "response",
+            _str(raw.get("status")),
+            _str(details.get("reason")) if isinstance(details, dict) else None,
+            _str(err.get("code")) if isinstance(err, dict) else None,
+            _str(raw.get("service_tier")),
+            _str(raw.get("model")) or (fallback.model if fallback else None),
+            _int(usage.input_tokens) if usage else None,
+            _int(usage.cached_tokens) if usage else None,
+            _int(usage.cache_write_tokens) if usage else None,
+            _int(usage.output_tokens) if usage else None,
+            _int(usage.reasoning_tokens) if usage else None,
+            _int(usage.total_tokens) if usage else None,
+        )
+        out.append((raw, values))
+    return out
+
+
+def _list_values(
+    parsed: ParsedExchange, responses: list[tuple[dict[str, Any], tuple[Any, ...]]]
+) -> tuple[Any, ...]:
+    """The exchange's list columns, as migrations_list.fill_list_columns defines them in SQL:
+    token counts summed (NULL when no response has one), the status of the first response
+    with output tokens (else the first with a status), the one response's model and tier,
+    the first delta's arrival, the findings' count and worst severity."""
+    rows = [values for _, values in responses]
+    sums = []
+    for i in range(*_TOKENS):
+        counts = [v[i] for v in rows if v[i] is not None]
+        sums.append(_int(sum(counts)) if counts else None)
+    statuses = [(v[_STATUS], v[_OUTPUT] is not None) for v in rows if v[_STATUS] is not None]
+    status = next((s for s, out in statuses if out), statuses[0][0] if statuses else None)
+    one = rows[0] if len(rows) == 1 else None
+    firsts = [
+        e.t_ms
+        for e in parsed.events
+        if e.t_ms is not None and not e.from_client and e.type and e.type.endswith(".delta")
+    ]
+    ranks = [SEVERITY_RANK.get(str(f.severity), 1) for f in parsed.findings]
+    worst = {3: "error", 2: "warning", 1: "info"}[max(ranks)] if ranks else None
+    return (
+        *sums,
+        len(rows),
+        status,
+        one[_MODEL] if one else None,
+        one[_TIER] if one else None,
+        min(firsts) if firsts else None,
+        len(parsed.findings),
+        worst,
+    )
 
 
 def _conversation_of(raw: dict[str, Any]) -> str | None:

@@ -18,7 +18,10 @@ START, END = "<!-- schema:start -->", "<!-- schema:end -->"
 ABOUT = {
     "captures": "one recording run or one imported file; `capture_id` a random UUID",
     "exchanges": "one HTTP exchange (or WebSocket session), with its raw bytes, exactly; "
-    "`exchange_id` is uuid5(`capture_id`, `seq`), `seq` its place in its capture",
+    "`exchange_id` is uuid5(`capture_id`, `seq`), `seq` its place in its capture; from "
+    "`input_tokens` on, what the list shows, stored at ingest: tokens summed over its "
+    "responses, `response_status`, its one response's `response_model` and `service_tier` "
+    "(what its cost is priced by), `ttft_ms`, `findings` and `worst_severity`",
     "responses": "response-level fields and token counts, one row per Response object",
     "items": "input, output and listed items, with plain text for search",
     "events": "stream events (SSE or WebSocket), with arrival time and the exact payload",

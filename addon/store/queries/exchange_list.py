@@ -1,10 +1,13 @@
 """SQL for the exchange list (the TUI's), built as plain strings.
 
-The list is "the exchanges view": every column of the `exchanges` table plus columns computed
-per exchange (tokens, cost, time to first token, findings, thread). A page is fetched in two
-steps: first the ids of one page (`ids_sql`), over the `exchanges` table alone when the filter
-and the sort need no computed column (milliseconds on a million rows), else over the view with
-only the joins they need; then the displayed columns for those ids only (`rows_sql`).
+The list is "the exchanges view": every column of the `exchanges` table (tokens, response
+status, time to first token and findings included: stored per exchange at ingest, see
+addon/store/migrations_list) plus the columns computed per exchange: cost (prices change, so
+it is priced when read, a join with the small prices table) and thread. A page is fetched in
+two steps: first the ids of one page (`ids_sql`), over the `exchanges` table alone when the
+filter and the sort need no computed column (milliseconds on a million rows), else over the
+view with only the joins they need; then the displayed columns for those ids only
+(`rows_sql`).
 """
 
 from __future__ import annotations
@@ -17,19 +20,10 @@ from ..prices import priced_ctes
 from ..sql_text import literal
 from .common import TOKEN_FIELDS, in_ids
 
-# Stream events whose first arrival is "the first token".
-TTFT_WHERE = "ends_with(type, '.delta') AND NOT from_client"
-
-# Computed columns and the joined part that provides each.
-COMPUTED: dict[str, str] = {
-    **dict.fromkeys(TOKEN_FIELDS, "tokens"),
-    "cost_usd": "cost",
-    "response_status": "tokens",
-    "ttft_ms": "ttft",
-    "findings": "findings",
-    "worst_severity": "findings",
-    "thread_id": "thread",
-}
+# The list's columns beyond the table's, and the joined part that provides each. Tokens, the
+# response status, time to first token and findings are columns of `exchanges` itself
+# (migrations_list): a sort or filter by them reads that table alone.
+COMPUTED: dict[str, str] = {"cost_usd": "cost", "thread_id": "thread"}
 GROUPS = ("none", "capture", "thread")
 PAGE_SIZE = 100  # rows fetched at a time
 NO_THREAD = "exchange "  # the thread id of an exchange in none: this, then its own id
@@ -61,50 +55,51 @@ def parts_needed(*texts: str) -> set[str]:
     return {COMPUTED[w] for w in words if w in COMPUTED}
 
 
-def _token_sums(prefix: str) -> str:
-    return ", ".join(f"sum({prefix}.{f}) AS {f}" for f in TOKEN_FIELDS)
+# What an exchange's cost is computed from (prices.priced_ctes' columns, and what says which
+# way it is priced): a narrow relation, which the pricing joins carry cheaply.
+PRICED_BY = ("exchange_id", "endpoint", "response_count", "response_model", "host",
+             "started_at", "service_tier", "input_tokens", "cached_tokens",
+             "cache_write_tokens", "output_tokens", "reasoning_tokens")  # fmt: skip
 
 
-def tokens_sql(ids: Sequence[str] | None = None, with_cost: bool = True) -> str:
-    """Per exchange: its responses' tokens summed, and their cost (NULL where a response has no
-    price: unknown model, or no rate for its tier)."""
-    sums = f"{_token_sums('r')}, arg_max(r.status, r.output_tokens IS NOT NULL) AS response_status"
-    if not with_cost:
-        return (
-            f"SELECT r.exchange_id, {sums}, NULL::DOUBLE AS cost_usd FROM responses r "
-            f"WHERE true {in_ids(ids, 'r.exchange_id')} GROUP BY r.exchange_id"
-        )
-    # The cost comes from the same SQL as the `usage` view (prices.priced_ctes): host, tier,
-    # day and input band minded, so the list and `respdeck usage` agree.
+def cost_sql(ids: Sequence[str] | None = None) -> str:
+    """exchange_id -> cost_usd of every exchange (of `ids`): its responses' cost summed, NULL
+    where one has no price (unknown model, no rate for its tier) and for token counts
+    (input_tokens endpoint). An exchange with one response is priced from its own row (its
+    stored tokens, `response_model` and `service_tier`) by the usage view's SQL
+    (prices.priced_ctes: host, tier, day and input band minded), so the list and `respdeck
+    usage` agree with no join of `responses`; one with several (a WebSocket session),
+    response by response."""
+    return f"""
+        WITH list_rows AS (SELECT {", ".join(PRICED_BY)} FROM exchanges WHERE true {in_ids(ids)}),
+        {priced_ctes("list_rows", model="response_model")}
+        SELECT p.exchange_id,
+               CASE WHEN p.endpoint = 'responses.input_tokens' THEN NULL
+                    WHEN p.response_count > 1 THEN m.cost_usd ELSE p.cost_usd END AS cost_usd
+        FROM priced p LEFT JOIN ({several_cost_sql(ids)}) m USING (exchange_id)
+    """
+
+
+def cost_view_sql(ids: Sequence[str] | None = None) -> str:
+    """`exchanges` (of `ids`) with `cost_usd`. The cost is priced over the few columns it
+    needs and joined back by id: carrying every column of a million rows through the pricing
+    joins took twice as long."""
+    return (
+        f"SELECT e.*, c.cost_usd FROM exchanges e LEFT JOIN ({cost_sql(ids)}) c "
+        f"USING (exchange_id) WHERE true {in_ids(ids, 'e.exchange_id')}"
+    )
+
+
+def several_cost_sql(ids: Sequence[str] | None = None) -> str:
+    """The cost of each exchange with several responses, priced one response at a time."""
     return f"""
         WITH resp AS (
-            SELECT r.*, e.started_at, e.endpoint, e.host
+            SELECT r.*, e.started_at, e.host
             FROM responses r JOIN exchanges e USING (exchange_id)
-            WHERE true {in_ids(ids, "r.exchange_id")} {in_ids(ids, "e.exchange_id")}
+            WHERE e.response_count > 1 {in_ids(ids, "e.exchange_id")}
         ),
         {priced_ctes("resp")}
-        SELECT r.exchange_id, {sums},
-               sum(CASE WHEN r.endpoint <> 'responses.input_tokens' THEN r.cost_usd END)
-                   AS cost_usd
-        FROM priced r
-        GROUP BY r.exchange_id
-    """
-
-
-def ttft_sql(ids: Sequence[str] | None = None) -> str:
-    return f"""
-        SELECT exchange_id, min(t_ms) AS ttft_ms FROM events
-        WHERE {TTFT_WHERE} {in_ids(ids)} GROUP BY exchange_id
-    """
-
-
-def findings_sql(ids: Sequence[str] | None = None) -> str:
-    return f"""
-        SELECT exchange_id, count(*) AS findings,
-               CASE max(CASE severity WHEN 'error' THEN 3 WHEN 'warning' THEN 2 ELSE 1 END)
-                    WHEN 3 THEN 'error' WHEN 2 THEN 'warning' ELSE 'info' END
-                   AS worst_severity
-        FROM findings WHERE true {in_ids(ids)} GROUP BY exchange_id
+        SELECT exchange_id, sum(cost_usd) AS cost_usd FROM priced GROUP BY exchange_id
     """
 
 
@@ -120,27 +115,19 @@ def thread_map_sql(table: str) -> str:
 
 
 def view_sql(parts: set[str], ids: Sequence[str] | None = None, threads: str = "threads") -> str:
-    """The exchanges view with the computed parts asked for (all columns of `exchanges` first)."""
-    select = ["e.*"]
-    joins = []
-    if parts & {"tokens", "cost"}:
-        select.append(", ".join(f"t.{f}" for f in (*TOKEN_FIELDS, "cost_usd", "response_status")))
-        sql = tokens_sql(ids, with_cost="cost" in parts)
-        joins.append(f"LEFT JOIN ({sql}) t USING (exchange_id)")
-    if "ttft" in parts:
-        select.append("f1.ttft_ms")
-        joins.append(f"LEFT JOIN ({ttft_sql(ids)}) f1 USING (exchange_id)")
-    if "findings" in parts:
-        select.append("coalesce(f2.findings, 0) AS findings, f2.worst_severity")
-        joins.append(f"LEFT JOIN ({findings_sql(ids)}) f2 USING (exchange_id)")
-    if "thread" in parts:
-        select.append(
-            "coalesce(th.thread_id, e.conversation_id, e.response_id, "
-            f"{literal(NO_THREAD)} || e.exchange_id) AS thread_id"
-        )
-        joins.append(f"LEFT JOIN ({thread_sql(threads)}) th ON th.response_id = e.response_id")
-    where = f"WHERE true {in_ids(ids, 'e.exchange_id')}" if ids is not None else ""
-    return f"SELECT {', '.join(select)} FROM exchanges e {' '.join(joins)} {where}"
+    """The exchanges view: every column of `exchanges`, with the computed parts asked for."""
+    source = (
+        cost_view_sql(ids)
+        if "cost" in parts
+        else f"SELECT * FROM exchanges WHERE true {in_ids(ids)}"
+    )
+    if "thread" not in parts:
+        return source
+    return (
+        "SELECT e.*, coalesce(th.thread_id, e.conversation_id, e.response_id, "
+        f"{literal(NO_THREAD)} || e.exchange_id) AS thread_id FROM ({source}) e "
+        f"LEFT JOIN ({thread_sql(threads)}) th ON th.response_id = e.response_id"
+    )
 
 
 def group_key(group: str) -> str | None:
@@ -226,7 +213,7 @@ ROW_FIELDS = (
 
 
 def rows_sql(ids: Sequence[str]) -> str:
-    view = view_sql({"tokens", "cost", "ttft", "findings"}, ids)
+    view = view_sql({"cost"}, ids)
     fields = ", ".join(f"x.{f}" for f in ROW_FIELDS if f != "capture_source")
     return (
         f"SELECT {fields}, c.source AS capture_source FROM ({view}) x "

@@ -1,0 +1,98 @@
+"""Migration 9: what the exchange list shows, stored on each exchange.
+
+Sorting or filtering a million exchanges by tokens, time to first token or findings used to
+join and aggregate `responses`, `events` and `findings` for every exchange at every keystroke
+(1-8 s). These columns hold the same values per exchange, written by the one write path
+(addon/store/rows.add_exchange: import, record, reindex, resend, rows in flight), so a sort
+or a filter reads `exchanges` alone.
+
+Cost is not stored: prices change (the user's file, a newer genai-prices, `respdeck maintain`)
+and a stored cost would go stale. What it is computed from is stored instead: an exchange's
+summed tokens and, for an exchange with one response (nearly all), that response's model and
+service tier, so its cost is a join of `exchanges` with the small `prices` table through the
+usage view's own SQL (prices.priced_ctes). Exchanges with several responses (WebSocket
+sessions) are priced response by response, as before; they are few.
+
+`fill_list_columns` computes the columns from the stored rows in SQL: the migration fills an
+existing database with it (a DuckDB file or a team store: statements DuckLake takes), and
+its definitions are those `add_exchange` follows in Python (tests compare the two).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+# name, type, what it holds (the README's schema section lists the columns)
+LIST_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("input_tokens", "BIGINT"),  # the exchange's responses' counts, summed
+    ("cached_tokens", "BIGINT"),
+    ("cache_write_tokens", "BIGINT"),
+    ("output_tokens", "BIGINT"),
+    ("reasoning_tokens", "BIGINT"),
+    ("total_tokens", "BIGINT"),
+    ("response_count", "INTEGER"),  # its Response objects (several: a WebSocket session)
+    ("response_status", "VARCHAR"),  # the first one's that reported output tokens, else first
+    ("response_model", "VARCHAR"),  # the model its one response names (NULL for several)
+    ("service_tier", "VARCHAR"),  # the tier its one response reports (NULL for several)
+    ("ttft_ms", "DOUBLE"),  # the first delta event's arrival (the first token)
+    ("findings", "INTEGER"),  # how many findings it has
+    ("worst_severity", "VARCHAR"),  # error, warning or info; NULL without findings
+)
+
+# Stream events whose first arrival is "the first token".
+TTFT_WHERE = "ends_with(type, '.delta') AND NOT from_client"
+SEVERITY_RANK = {"error": 3, "warning": 2}  # anything else ranks as info (1)
+
+_TOKENS = ("input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens",
+           "reasoning_tokens", "total_tokens")  # fmt: skip
+
+# Per exchange, from its responses; the status as arg_max picks it (rows with a NULL status
+# ignored), ties broken by the response's place, so the first one wins.
+_FROM_RESPONSES = f"""
+    SELECT exchange_id, {", ".join(f"sum({t})::BIGINT AS {t}" for t in _TOKENS)},
+           count(*)::INTEGER AS response_count,
+           arg_max(status, [(output_tokens IS NOT NULL)::INTEGER, -coalesce(response_index, 0)])
+               AS response_status,
+           CASE WHEN count(*) = 1 THEN any_value(model) END AS response_model,
+           CASE WHEN count(*) = 1 THEN any_value(service_tier) END AS service_tier
+    FROM responses GROUP BY exchange_id
+"""
+_RANK = " ".join(f"WHEN '{k}' THEN {v}" for k, v in SEVERITY_RANK.items())
+_FROM_FINDINGS = f"""
+    SELECT exchange_id, count(*)::INTEGER AS findings,
+           CASE max(CASE severity {_RANK} ELSE 1 END)
+                WHEN 3 THEN 'error' WHEN 2 THEN 'warning' ELSE 'info' END AS worst_severity
+    FROM findings GROUP BY exchange_id
+"""
+_FROM_EVENTS = f"SELECT exchange_id, min(t_ms) AS ttft_ms FROM events WHERE {TTFT_WHERE} GROUP BY 1"
+
+
+def _update(columns: tuple[str, ...], source: str) -> str:
+    sets = ", ".join(f"{c} = s.{c}" for c in columns)
+    return (
+        f"UPDATE exchanges SET {sets} FROM ({source}) s WHERE s.exchange_id = exchanges.exchange_id"
+    )
+
+
+def fill_list_columns(conn: duckdb.DuckDBPyConnection) -> None:
+    """Compute every exchange's list columns from its stored rows, in the caller's
+    transaction (rows written by SQL rather than the writer: a migration, a benchmark)."""
+    counts = ("response_count", "findings")  # 0 where there is none; the others NULL
+    conn.execute(
+        "UPDATE exchanges SET "
+        + ", ".join(f"{name} = {0 if name in counts else 'NULL'}" for name, _ in LIST_COLUMNS)
+    )
+    conn.execute(
+        _update(
+            (*_TOKENS, "response_count", "response_status", "response_model", "service_tier"),
+            _FROM_RESPONSES,
+        )
+    )
+    conn.execute(_update(("ttft_ms",), _FROM_EVENTS))
+    conn.execute(_update(("findings", "worst_severity"), _FROM_FINDINGS))
+
+
+def v9_list_columns(conn: duckdb.DuckDBPyConnection) -> None:
+    for name, kind in LIST_COLUMNS:
+        conn.execute(f"ALTER TABLE exchanges ADD COLUMN {name} {kind}")
+    fill_list_columns(conn)
