@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import duckdb
 
+from .prices import priced_ctes
+
 # name, type, what it holds (the README's schema section lists the columns)
 LIST_COLUMNS: tuple[tuple[str, str], ...] = (
     ("input_tokens", "BIGINT"),  # the exchange's responses' counts, summed
@@ -92,7 +94,46 @@ def fill_list_columns(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(_update(("findings", "worst_severity"), _FROM_FINDINGS))
 
 
+# Migration 6's usage view, the same rows, but ranking a response's states only where there are
+# several: the window over every response of a million (partitioned by capture and response)
+# was most of `respdeck usage`. A response id stored once (a hash seen once: a collision only
+# ranks more) and a response of an exchange with no other (when it has no id) are their own
+# latest state.
+_STATES = """
+    SELECT r.*, e.started_at, e.capture_id, e.key_fingerprint, e.host, e.seq
+    FROM responses r JOIN exchanges e USING (exchange_id)
+    WHERE e.endpoint <> 'responses.input_tokens'
+"""
+_SEVERAL = """(hash(r.response_id) IN (SELECT h FROM repeated)
+                OR (r.response_id IS NULL AND e.response_count > 1))"""
+USAGE_V9 = f"""
+    CREATE VIEW usage AS
+    WITH repeated AS (
+        SELECT hash(response_id) AS h FROM responses WHERE response_id IS NOT NULL
+        GROUP BY h HAVING count(*) > 1
+    ),
+    latest AS (
+        {_STATES} AND NOT {_SEVERAL}
+        UNION ALL
+        SELECT * EXCLUDE (recency) FROM (
+            SELECT *, row_number() OVER (
+                PARTITION BY capture_id, coalesce(response_id, 'exchange:' || exchange_id)
+                ORDER BY started_at DESC NULLS LAST, seq DESC
+            ) AS recency
+            FROM ({_STATES} AND {_SEVERAL})
+        ) WHERE recency = 1
+    ),
+    {priced_ctes("latest")}
+    SELECT exchange_id, started_at, model, key_fingerprint, capture_id, response_id, object,
+           status, service_tier, input_tokens, cached_tokens, output_tokens, reasoning_tokens,
+           total_tokens, cost_usd, cache_write_tokens, host, provider, price_origin
+    FROM priced
+"""
+
+
 def v9_list_columns(conn: duckdb.DuckDBPyConnection) -> None:
     for name, kind in LIST_COLUMNS:
         conn.execute(f"ALTER TABLE exchanges ADD COLUMN {name} {kind}")
     fill_list_columns(conn)
+    conn.execute("DROP VIEW usage")
+    conn.execute(USAGE_V9)

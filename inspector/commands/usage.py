@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from addon.store.queries.usage import USAGE_GROUPS, unpriced_sql, usage_sql
+from addon.store.queries.usage import USAGE_GROUPS, report_sql, split_report
 
 from ._common import db_option, format_table, reading
 
@@ -40,11 +40,12 @@ def usage(by: str, since: datetime | None, db: Path | None) -> None:
     own then, never a guess; the last line counts those responses and names their models.
     """
     day = since.date() if since else None
-    with reading(db) as reader:
-        result = reader.execute(usage_sql(by, day))
-        names = [d[0] for d in result.description or []]
-        rows = [list(r) for r in result.fetchall()]
-        unpriced = reader.fetchall(unpriced_sql(day))
+    with reading(db) as reader:  # one pass over the usage view for both
+        result = reader.execute(report_sql(by, day))
+        names, usage_rows, unpriced = split_report(
+            by, [d[0] for d in result.description or []], result.fetchall()
+        )
+    rows = [list(r) for r in usage_rows]
     if rows:
         rows[-1][0] = "TOTAL"
     click.echo(format_table(names, [tuple(r) for r in rows]))

@@ -3,7 +3,9 @@ demo's summary. Costs come from the usage view, so every total agrees."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from .common import TOKEN_FIELDS, TOKEN_LABELS
 
@@ -41,13 +43,66 @@ def usage_sql(by: str, since: date | None = None) -> str:
     """
 
 
+_UNPRICED = "u.cost_usd IS NULL AND u.input_tokens IS NOT NULL"
+# A model (and its tier, when it is not the default one), as the unpriced line names it.
+_UNPRICED_LABEL = (
+    "coalesce(u.model, '(unknown)') || CASE WHEN coalesce(u.service_tier, 'default') "
+    "IN ('default', 'auto') THEN '' ELSE ' (' || u.service_tier || ')' END"
+)
+
+
+def report_sql(by: str, since: date | None = None) -> str:
+    """`usage_sql` and `unpriced_sql` in one pass over the usage view (`respdeck usage` runs
+    both; over a million responses the view is most of the time): GROUPING SETS, each row's
+    `level` saying which (1: a `by` group, 2: an unpriced label, 3: the total), unordered;
+    `split_report` gives back the two results, in their order."""
+    group = USAGE_GROUPS[by]
+    join = "LEFT JOIN threads t USING (response_id)" if by == "thread" else ""
+    sums = ", ".join(f"sum(u.{f}) AS {TOKEN_LABELS[f]}" for f in USAGE_SUMS)
+    # only unpriced responses are named (the line counts the rest in its total): no label
+    # is made for the others
+    label = f"CASE WHEN {_UNPRICED} THEN {_UNPRICED_LABEL} END"
+    return f"""
+        SELECT GROUPING({group}, {label}) AS level, {group} AS {by},
+               {label} AS label, count(*) AS responses, {sums},
+               round(sum(u.cost_usd::DECIMAL(38, 12)), 6)::DOUBLE AS cost_usd,
+               count(*) FILTER (WHERE {_UNPRICED}) AS unpriced,
+               count(*) FILTER (WHERE u.input_tokens IS NOT NULL) AS with_tokens
+        FROM usage u {join} WHERE {_since_sql(since)}
+        GROUP BY GROUPING SETS (({group}), ({label}), ())
+    """
+
+
+def split_report(
+    by: str, names: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> tuple[list[str], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """`report_sql`'s rows as (usage_sql's column names, its rows, unpriced_sql's rows with
+    an unpriced response), in the order those queries give them (the total last in each)."""
+    col = {name: i for i, name in enumerate(names)}
+    shown = [by, "responses", *(TOKEN_LABELS[f] for f in USAGE_SUMS), "cost_usd", "unpriced"]
+    level = [[r for r in rows if r[col["level"]] == n] for n in (1, 2, 3)]
+    total = level[2][:1]
+    groups = [tuple(r[col[c]] for c in shown) for r in level[0]]
+    cost = shown.index("cost_usd")
+    if by == "day":
+        groups.sort(key=lambda r: r[0])
+    else:
+        groups.sort(key=lambda r: (r[cost] is None, -(r[cost] or 0), r[0]))
+    usage = groups + [(None, *(r[col[c]] for c in shown[1:])) for r in total]
+    labels = [
+        (r[col["label"]], r[col["unpriced"]], r[col["with_tokens"]])
+        for r in level[1]
+        if r[col["label"]] is not None
+    ]
+    labels.sort(key=lambda r: (-r[1], r[0]))
+    unpriced = labels + [(None, r[col["unpriced"]], r[col["with_tokens"]]) for r in total]
+    return shown, usage, unpriced
+
+
 def unpriced_sql(since: date | None = None) -> str:
     """Responses with tokens but no cost, by model (and tier, when it is not the default one),
     with a last row counting all responses with tokens."""
-    label = (
-        "coalesce(u.model, '(unknown)') || CASE WHEN coalesce(u.service_tier, 'default') "
-        "IN ('default', 'auto') THEN '' ELSE ' (' || u.service_tier || ')' END"
-    )
+    label = _UNPRICED_LABEL
     return f"""
         SELECT {label} AS model, count(*) FILTER (WHERE u.cost_usd IS NULL) AS unpriced,
                count(*) AS responses
