@@ -264,7 +264,8 @@ MIGRATIONS: list[Migration] = [
 LATEST = MIGRATIONS[-1][0]
 # A team store (addon/store/lake) starts from the schema of this version, built by the
 # migrations above in memory; the later ones run on the team store itself, so they must be
-# statements DuckLake takes (no keys, constraints but NOT NULL, sequences, rowid, UPDATE FROM).
+# statements DuckLake takes (no keys, constraints but NOT NULL, sequences, rowid; ADD COLUMN
+# and UPDATE ... FROM it takes: migration 9 fills its columns so, tests/test_team_list_columns).
 LAKE_BASE = 7
 
 
