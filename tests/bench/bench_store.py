@@ -283,6 +283,7 @@ def generate(conn: duckdb.DuckDBPyConnection, exchanges: int, per: int) -> None:
             conn.execute(statement)
     finally:
         conn.unregister("respdeck_gen")
+    fill_list_columns(conn)  # rows inserted by SQL, not the writer: their list columns
 
 
 def big_database(db: Path, exchanges: int, per: int) -> None:
@@ -294,7 +295,7 @@ def big_database(db: Path, exchanges: int, per: int) -> None:
     start = time.perf_counter()
     generate(conn, exchanges, per)
     conn.execute(FINDINGS)
-    fill_list_columns(conn)  # rows inserted by SQL, not the writer: their list columns
+    fill_list_columns(conn)  # the findings too
     load_prices(conn)  # and their models priced, as the writer would
     conn.execute("CHECKPOINT")
     print(
