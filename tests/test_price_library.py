@@ -30,7 +30,7 @@ from genai_prices.types import (
 
 from addon.store.migrations import migrate
 from addon.store.price_library import LibraryMatch, look_up, price_rows
-from addon.store.prices import PRICES_SCHEMA, _insert, library_rows, priced_sql
+from addon.store.prices import _insert, library_rows, priced_sql
 from tests.price_oracle import close, has_tier_rate
 
 PROBE_COLUMNS = (
@@ -116,7 +116,7 @@ def test_every_library_model_costs_in_sql_what_the_library_says() -> None:
             }
             wanted.append((len(probe_rows), expected(provider, info, at, tier, usage)))
             probe_rows.append((len(probe_rows), label, provider.id, at, tier, *usage.values()))
-    _insert(conn, "prices", PRICES_SCHEMA, rows)
+    _insert(conn, "prices", rows)
     columns = ("id", *PROBE_COLUMNS)
     table = pa.table({c: [p[i] for p in probe_rows] for i, c in enumerate(columns)})
     conn.register("probe_rows", table)

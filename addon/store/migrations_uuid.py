@@ -15,7 +15,6 @@ own. The views that ordered by the old integer ids order by (capture start, capt
 from __future__ import annotations
 
 import duckdb
-import pyarrow as pa
 
 from . import ids
 from .migrations_text import THREADS_V3, USAGE_V4, VIEWS_V2
@@ -85,6 +84,8 @@ def v6_uuid_ids(conn: duckdb.DuckDBPyConnection) -> None:
 def _register_maps(conn: duckdb.DuckDBPyConnection) -> None:
     """old BIGINT id -> UUID, for captures and exchanges (rows of other tables whose exchange
     or capture is gone keep an id too: nothing is dropped)."""
+    import pyarrow as pa  # only an upgrade from before 6 needs it: not every command's start
+
     captures = [
         int(r[0])
         for r in conn.execute(

@@ -18,13 +18,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from .price_file import PriceFileError, PriceRow, read_price_file
 from .price_library import LibraryMatch, library_version, look_up
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 __all__ = [
     "PriceFileError",
@@ -38,37 +42,43 @@ __all__ = [
     "tier_sql",
 ]
 
-# The prices table's columns, in order, with their Arrow types.
-_TEXT: pa.DataType = pa.string()
-_DAY: pa.DataType = pa.date32()
-_CLOCK: pa.DataType = pa.time64("us")
-_COUNT: pa.DataType = pa.int64()
-_USD: pa.DataType = pa.float64()
+# The prices table's columns, in order, with their Arrow types (by name: pyarrow is imported
+# when prices are written, not by every command that only reads them).
 RATE_COLUMNS = (
     "input_usd_per_1m", "cached_input_usd_per_1m", "cache_write_usd_per_1m",
     "output_usd_per_1m", "reasoning_usd_per_1m", "request_usd",
 )  # fmt: skip
-_PRICES_COLUMNS: list[tuple[str, pa.DataType]] = [
-    ("model", _TEXT), ("host", _TEXT), ("provider", _TEXT), ("library_model", _TEXT),
-    ("service_tier", _TEXT), ("effective_date", _DAY), ("end_date", _DAY),
-    ("from_time", _CLOCK), ("until_time", _CLOCK), ("min_input_tokens", _COUNT),
-    ("max_input_tokens", _COUNT), *((name, _USD) for name in RATE_COLUMNS),
-    ("source", _TEXT), ("source_date", _DAY), ("origin", _TEXT), ("library_version", _TEXT),
+_PRICES_COLUMNS: list[tuple[str, str]] = [
+    ("model", "text"), ("host", "text"), ("provider", "text"), ("library_model", "text"),
+    ("service_tier", "text"), ("effective_date", "day"), ("end_date", "day"),
+    ("from_time", "clock"), ("until_time", "clock"), ("min_input_tokens", "count"),
+    ("max_input_tokens", "count"), *((name, "usd") for name in RATE_COLUMNS),
+    ("source", "text"), ("source_date", "day"), ("origin", "text"), ("library_version", "text"),
 ]  # fmt: skip
-PRICES_SCHEMA = pa.schema(_PRICES_COLUMNS)
-MATCHES_SCHEMA = pa.schema(
-    [("host", _TEXT), ("model", _TEXT), ("provider", _TEXT), ("library_model", _TEXT),
-     ("library_version", _TEXT)]
-)  # fmt: skip
-TABLE_COLUMNS = tuple(PRICES_SCHEMA.names)
+_MATCHES_COLUMNS: list[tuple[str, str]] = [
+    ("host", "text"), ("model", "text"), ("provider", "text"), ("library_model", "text"),
+    ("library_version", "text"),
+]  # fmt: skip
+TABLE_COLUMNS = tuple(name for name, _ in _PRICES_COLUMNS)
 
 
-def _insert(
-    conn: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema, rows: Sequence[Sequence[object]]
-) -> None:
+@cache
+def _schema(table: str) -> pa.Schema:
+    import pyarrow as pa
+
+    kinds: dict[str, pa.DataType] = {"text": pa.string(), "day": pa.date32(),
+        "clock": pa.time64("us"), "count": pa.int64(), "usd": pa.float64()}  # fmt: skip
+    columns = _PRICES_COLUMNS if table == "prices" else _MATCHES_COLUMNS
+    return pa.schema([(name, kinds[kind]) for name, kind in columns])
+
+
+def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence[object]]) -> None:
     """Through Arrow: executemany would look for pandas once per date or time parameter."""
     if not rows:
         return
+    import pyarrow as pa
+
+    schema = _schema(table)
     columns = {name: [row[i] for row in rows] for i, name in enumerate(schema.names)}
     conn.register("respdeck_prices", pa.table(columns, schema=schema))
     try:
@@ -147,7 +157,7 @@ def _in_transaction(conn: duckdb.DuckDBPyConnection, work: Callable[[], None]) -
 
 def _load(conn: duckdb.DuckDBPyConnection, user: list[PriceRow]) -> None:
     conn.execute("DELETE FROM prices WHERE origin = 'user'")
-    _insert(conn, "prices", PRICES_SCHEMA, [_user_values(r) for r in user])
+    _insert(conn, "prices", [_user_values(r) for r in user])
     _refresh_library(conn, everything=False)
 
 
@@ -189,8 +199,8 @@ def _match(conn: duckdb.DuckDBPyConnection, pairs: Iterable[tuple[str | None, st
         found = look_up(host, model)
         matches.append([host, model, found.provider, found.library_model, version])
         rows += library_rows(host, model, found)
-    _insert(conn, "price_matches", MATCHES_SCHEMA, matches)
-    _insert(conn, "prices", PRICES_SCHEMA, rows)
+    _insert(conn, "price_matches", matches)
+    _insert(conn, "prices", rows)
 
 
 def library_rows(host: str | None, model: str, found: LibraryMatch) -> list[list[object]]:
