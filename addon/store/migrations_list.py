@@ -69,29 +69,28 @@ _FROM_FINDINGS = f"""
 _FROM_EVENTS = f"SELECT exchange_id, min(t_ms) AS ttft_ms FROM events WHERE {TTFT_WHERE} GROUP BY 1"
 
 
-def _update(columns: tuple[str, ...], source: str) -> str:
-    sets = ", ".join(f"{c} = s.{c}" for c in columns)
-    return (
-        f"UPDATE exchanges SET {sets} FROM ({source}) s WHERE s.exchange_id = exchanges.exchange_id"
-    )
-
-
 def fill_list_columns(conn: duckdb.DuckDBPyConnection) -> None:
     """Compute every exchange's list columns from its stored rows, in the caller's
-    transaction (rows written by SQL rather than the writer: a migration, a benchmark)."""
+    transaction (rows written by SQL rather than the writer: a migration, a benchmark). One
+    UPDATE, each row written once: a team store rewrites the rows an UPDATE touches."""
     counts = ("response_count", "findings")  # 0 where there is none; the others NULL
-    conn.execute(
-        "UPDATE exchanges SET "
-        + ", ".join(f"{name} = {0 if name in counts else 'NULL'}" for name, _ in LIST_COLUMNS)
+    values = ", ".join(
+        f"coalesce(x.{name}, 0) AS {name}" if name in counts else f"x.{name}"
+        for name, _ in LIST_COLUMNS
     )
-    conn.execute(
-        _update(
-            (*_TOKENS, "response_count", "response_status", "response_model", "service_tier"),
-            _FROM_RESPONSES,
-        )
-    )
-    conn.execute(_update(("ttft_ms",), _FROM_EVENTS))
-    conn.execute(_update(("findings", "worst_severity"), _FROM_FINDINGS))
+    conn.execute(f"""
+        UPDATE exchanges SET {", ".join(f"{name} = v.{name}" for name, _ in LIST_COLUMNS)}
+        FROM (
+            SELECT e.exchange_id, {values}
+            FROM exchanges e
+            LEFT JOIN (
+                SELECT * FROM ({_FROM_RESPONSES}) r
+                FULL JOIN ({_FROM_EVENTS}) t USING (exchange_id)
+                FULL JOIN ({_FROM_FINDINGS}) f USING (exchange_id)
+            ) x USING (exchange_id)
+        ) v
+        WHERE v.exchange_id = exchanges.exchange_id
+    """)
 
 
 # Migration 6's usage view, the same rows, but ranking a response's states only where there are
