@@ -14,7 +14,7 @@ import pytest
 from addon.store import ids
 from addon.store.db import open_for_write
 from addon.store.importer import import_paths
-from addon.store.migrations import LATEST, migrate
+from addon.store.migrations import LATEST, current_version, migrate
 from addon.store.migrations_list import LIST_COLUMNS, fill_list_columns
 from addon.store.queries import view_sql
 from addon.store.reindex import reindex
@@ -23,6 +23,7 @@ from addon.wire.result import ParsedExchange
 from tests.bench import list_baseline
 
 from .conftest import RECORDINGS
+from .helpers import respdeck
 from .legacy_db import legacy_database
 from .test_migrations import parsed
 
@@ -131,3 +132,21 @@ def test_migration_9_fills_the_columns_of_a_database_with_data(version: int) -> 
         assert rows == sorted(fresh_rows)
     assert conn.execute("SELECT count(*) FILTER (response_count > 0) FROM exchanges").fetchone()[0]
     assert_exact(conn)
+
+
+def test_a_read_command_upgrades_a_file_an_older_respdeck_wrote(tmp_path: Path) -> None:
+    """`respdeck sql` (and browse, export, diff: every reader) on a version-8 file finds the
+    list's columns: the file is migrated as a writer would on opening it, then read."""
+    db = tmp_path / "old.duckdb"
+    conn = duckdb.connect(str(db))
+    legacy_database(conn, 8, [("import", "all.har", parsed("stream_text.har", "reasoning.har"))])
+    conn.close()
+    done = respdeck(
+        "sql", "--db", str(db), "--format", "csv",
+        "SELECT count(*) FILTER (output_tokens > 0) FROM exchanges",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "2"
+    conn = duckdb.connect(str(db), read_only=True)
+    assert current_version(conn) == LATEST
+    conn.close()

@@ -175,18 +175,39 @@ def open_for_read(path: Path, as_of: str | None = None) -> duckdb.DuckDBPyConnec
             f"no database at {path}: create one with `respdeck import PATH...` "
             "(or point --db / RESPDECK_DB at one)"
         )
-    try:
-        conn = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as exc:
-        raise _one_line(path, exc) from exc
+    conn = _connect_read_only(path)
     try:
         version = current_version(conn)
-        if version > LATEST:
-            raise StoreError(
-                f"{path} has schema version {version}; this respdeck reads up to "
-                f"{LATEST}: upgrade respdeck"
-            )
     except SchemaError as exc:
         conn.close()
         raise StoreError(f"{path}: {exc}") from exc
+    if version > LATEST:
+        conn.close()
+        raise StoreError(
+            f"{path} has schema version {version}; this respdeck reads up to "
+            f"{LATEST}: upgrade respdeck"
+        )
+    if version < LATEST:  # written by an older respdeck: upgrade it first, as a writer would
+        conn.close()
+        _upgrade(path, version)
+        conn = _connect_read_only(path)
     return conn
+
+
+def _connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise _one_line(path, exc) from exc
+
+
+def _upgrade(path: Path, version: int) -> None:
+    """Migrate a file an older respdeck wrote, so what reads it finds today's columns and views
+    (the same migrations any writing command runs on opening it)."""
+    try:
+        open_for_write(path).close()
+    except StoreError as exc:
+        raise StoreError(
+            f"{path} has schema version {version} and could not be upgraded to {LATEST} "
+            f"({exc}); respdeck upgrades it once it can write the file"
+        ) from exc
