@@ -3,6 +3,7 @@ target 3; tests/bench/bench_store.py times both)."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import pytest
 
 from addon.importers import iter_paths
 from addon.store.db import open_for_write
-from addon.store.import_files import PARALLEL_MIN_FILES, worker_count
+from addon.store import ids
+from addon.store.import_files import PARALLEL_MIN_FILES, file_rows_read, worker_count
 from addon.store.importer import ImportReport, import_paths
 from addon.store.rows import TABLES
 
@@ -117,3 +119,13 @@ def test_workers_store_what_a_serial_import_stores_for_the_corpus(tmp_path: Path
     a, b = stored(tmp_path / "serial.duckdb"), stored(tmp_path / "parallel.duckdb")
     for table in a:
         assert a[table] == b[table], table
+
+
+def test_a_worker_refuses_a_file_changed_since_it_was_hashed(tmp_path: Path) -> None:
+    path = tmp_path / "stream.har"
+    shutil.copy(RECORDING_FILES[0], path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert file_rows_read(str(path), digest, ids.new_capture_id()).failure is None
+    path.write_bytes(path.read_bytes() + b"\n")
+    changed = file_rows_read(str(path), digest, ids.new_capture_id())
+    assert changed.rows is None and changed.failure == f"{path}: changed while it was imported"

@@ -4,11 +4,14 @@ An import spends most of its time loading (YAML, JSON) and parsing files, not wr
 on two cores, worker processes load, parse and build the rows of whole files while this
 process writes earlier ones. The rows a worker sends back are plain column lists (a Batch),
 cheap to pickle, with the ids the writer would have given them: an import made in parallel
-stores exactly what a serial one stores.
+stores exactly what a serial one stores. A worker reads its file itself (the importer has
+read it for its hash: a second read comes from the page cache, a copy through a pipe costs
+more).
 """
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 from collections import deque
@@ -27,7 +30,7 @@ from .rows import Batch, add_exchange
 # than it saves.
 PARALLEL_MIN_FILES = 8
 PARALLEL_MIN_BYTES = 4 << 20
-QUEUED_PER_WORKER = 4  # files handed out ahead: workers never wait, memory stays bounded
+QUEUED_PER_WORKER = 32  # files handed out ahead: workers never wait, memory stays bounded
 
 
 @dataclass
@@ -57,6 +60,18 @@ def file_rows(path: str, data: bytes, capture_id: str) -> FileRows:
     return FileRows(capture_id, fmt, len(exchanges), events, batch)
 
 
+def file_rows_read(path: str, digest: str, capture_id: str) -> FileRows:
+    """`file_rows` of a file read here (a worker: its bytes need not come through a pipe),
+    refused if it is not the content the importer hashed."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return FileRows(capture_id, failure=f"{path}: cannot read: {exc.strerror or exc}")
+    if hashlib.sha256(data).hexdigest() != digest:
+        return FileRows(capture_id, failure=f"{path}: changed while it was imported")
+    return file_rows(path, data, capture_id)
+
+
 @dataclass
 class FileJob:
     path: Path
@@ -80,15 +95,18 @@ def rows_in_order(jobs: Iterator[FileJob], workers: int) -> Iterator[tuple[FileJ
         for job in jobs:
             yield job, file_rows(str(job.path), job.data, ids.new_capture_id())
         return
-    # spawn, not fork: the parent holds a DuckDB connection and its threads
-    context = multiprocessing.get_context("spawn")
+    # Not fork: this process holds a DuckDB connection and its threads. A fork server starts
+    # clean, imports the parser once and forks each worker from there.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         queued: deque[tuple[FileJob, Future[FileRows]]] = deque()
         try:
             for job in jobs:
                 capture_id = ids.new_capture_id()
-                queued.append((job, pool.submit(file_rows, str(job.path), job.data, capture_id)))
-                job.data = b""  # the worker has its copy: hold no more than it needs
+                job.data = b""  # read again by the worker: no copy through a pipe
+                work = pool.submit(file_rows_read, str(job.path), job.digest, capture_id)
+                queued.append((job, work))
                 while len(queued) > workers * QUEUED_PER_WORKER:
                     done, future = queued.popleft()
                     yield done, future.result()
