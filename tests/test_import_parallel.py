@@ -1,5 +1,5 @@
 """An import parsed by worker processes stores exactly what a serial one stores (issue 15,
-target 3; tests/bench/bench_store.py times both)."""
+target 3; tests/bench/bench_import.py times both)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import duckdb
 import pytest
 
 from addon.importers import iter_paths
-from addon.store.db import open_for_write
 from addon.store import ids
+from addon.store.db import open_for_write
 from addon.store.import_files import PARALLEL_MIN_FILES, file_rows_read, worker_count
 from addon.store.importer import ImportReport, import_paths
 from addon.store.rows import TABLES
