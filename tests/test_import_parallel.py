@@ -4,6 +4,7 @@ target 3; tests/bench/bench_import.py times both)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -13,7 +14,12 @@ import pytest
 from addon.importers import iter_paths
 from addon.store import ids
 from addon.store.db import open_for_write
-from addon.store.import_files import PARALLEL_MIN_FILES, file_rows_read, worker_count
+from addon.store.import_files import (
+    PARALLEL_MIN_BYTES,
+    PARALLEL_MIN_FILES,
+    file_rows_read,
+    worker_count,
+)
 from addon.store.importer import ImportReport, import_paths
 from addon.store.rows import TABLES
 
@@ -107,6 +113,8 @@ def test_workers_only_for_an_import_worth_their_start() -> None:
     assert worker_count(None, 1_000, 1 << 10) == 0
     assert worker_count(1, 1_000, 100 << 20) == 0
     assert worker_count(3, 2, 10) == 3  # asked for: given
+    cores = len(os.sched_getaffinity(0))
+    assert worker_count(None, 1_000, PARALLEL_MIN_BYTES) == (cores if cores > 1 else 0)
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus not present")
