@@ -48,26 +48,12 @@ def whole_row_due(body: int, written: int | None) -> bool:
 
 
 def growth_batch(exchange_id: str, capture_id: str, view: InFlightView) -> Batch:
-    """The rows of one refresh: the exchange's, with the events from `view.since` on.
-
-    The exchanges row is computed from the exchange's events (its time to first token is the
-    first delta's arrival): the first delta goes in with them, and its row is taken out of
-    the events again when the store has it already."""
-    parsed = view.parsed
+    """The rows of one refresh: the exchange's, with the events from `view.since` on (its
+    time to first token is the first delta's arrival, stored before them or among them)."""
     first = view.first_delta
-    lead = first is not None and first.index < view.since
-    new = parsed.events
-    if lead:
-        assert first is not None
-        parsed.events = [first, *new]
-    try:
-        batch = Batch()
-        add_exchange(batch, exchange_id, capture_id, -1, parsed)
-    finally:
-        parsed.events = new
-    if lead:
-        for column in batch.columns["events"].values():
-            del column[0]
+    earlier = first.t_ms if first is not None and first.index < view.since else None
+    batch = Batch()
+    add_exchange(batch, exchange_id, capture_id, -1, view.parsed, earlier_delta_ms=earlier)
     return batch
 
 

@@ -163,9 +163,17 @@ def websocket_columns(
 
 
 def add_exchange(
-    batch: Batch, exchange_id: str, capture_id: str, seq: int, parsed: ParsedExchange
+    batch: Batch,
+    exchange_id: str,
+    capture_id: str,
+    seq: int,
+    parsed: ParsedExchange,
+    *,
+    earlier_delta_ms: float | None = None,
 ) -> None:
-    """All rows of one parsed exchange; `seq` is its place in its capture."""
+    """All rows of one parsed exchange; `seq` is its place in its capture. A stream in flight
+    passes only its new events, and the arrival of a delta stored before them, if any, in
+    `earlier_delta_ms` (its time to first token)."""
     ex = parsed.exchange
     request, response = ex.request, ex.response
     raw = parsed.response_raw or {}
@@ -215,7 +223,7 @@ def add_exchange(
         frames,
         payload,
         _json(redacted_parts(ex)),
-        *_list_values(parsed, responses),
+        *_list_values(parsed, responses, earlier_delta_ms),
     )
     raws = [raw for raw, _ in responses]
     turns = exchange_turns(parsed, raws)
@@ -335,7 +343,9 @@ def _response_rows(parsed: ParsedExchange) -> list[tuple[dict[str, Any], tuple[A
 
 
 def _list_values(
-    parsed: ParsedExchange, responses: list[tuple[dict[str, Any], tuple[Any, ...]]]
+    parsed: ParsedExchange,
+    responses: list[tuple[dict[str, Any], tuple[Any, ...]]],
+    earlier_delta_ms: float | None,
 ) -> tuple[Any, ...]:
     """The exchange's list columns, as migrations_list.fill_list_columns defines them in SQL:
     token counts summed (NULL when no response has one), the status of the first response
@@ -354,6 +364,8 @@ def _list_values(
         for e in parsed.events
         if e.t_ms is not None and not e.from_client and e.type and e.type.endswith(".delta")
     ]
+    if earlier_delta_ms is not None:
+        firsts.append(earlier_delta_ms)
     ranks = [SEVERITY_RANK.get(str(f.severity), 1) for f in parsed.findings]
     worst = {3: "error", 2: "warning", 1: "info"}[max(ranks)] if ranks else None
     return (
