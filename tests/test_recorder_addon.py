@@ -169,3 +169,26 @@ def test_the_ca_is_loaded_before_the_proxy_accepts_a_connection(
         flow = tflow.tflow()
         tls.request(flow)  # the hook that raised AttributeError before
         assert flow.response is None
+
+
+def test_a_request_before_the_running_hook_is_recorded(tmp_path: Path) -> None:
+    """mitmproxy listens before this addon's `running` hook runs: a client quick off the mark
+    (the first request of a test, a `record -- CMD` child) must not go unrecorded."""
+    recorder = Recorder()
+    with taddons.context(recorder) as tctx:
+        tctx.configure(
+            recorder,
+            respdeck_db=str(tmp_path / "r.duckdb"),
+            respdeck_ingest=False,
+            respdeck_run="run.rdj",
+        )
+        flow = api_flow()
+        recorder.requestheaders(flow)  # before running()
+        recorder.request(flow)
+        respond(recorder, flow, [b'data: {"type":"x"}\n\n'])
+        recorder.response(flow)
+        recorder.running()  # then mitmproxy gets to it: nothing starts twice
+        recorder.done()
+    (record,) = journal(tmp_path)
+    assert record.exchange.response is not None
+    assert record.exchange.response.body == b'data: {"type":"x"}\n\n'

@@ -60,6 +60,7 @@ class Recorder:
         self.in_flight: dict[str, tuple[http.HTTPFlow, Captured]] = {}
         self.ingester: subprocess.Popen[bytes] | None = None
         self.errors = 0
+        self._started = False
 
     def load(self, loader: Any) -> None:
         _quiet_shutdown()
@@ -122,6 +123,16 @@ class Recorder:
         if options.respdeck_stop_on_stdin_eof:
             loop = asyncio.get_running_loop()
             threading.Thread(target=_shutdown_at_eof, args=(loop,), daemon=True).start()
+        self._start()
+
+    def _start(self) -> None:
+        """Open the journal and start the spool (and the ingester), once. mitmproxy's own
+        `running` hook opens the listening socket before this addon's runs, so a client
+        that connects at once can send a request first: its `requestheaders` starts it."""
+        if self._started:
+            return
+        self._started = True
+        options = ctx.options
         database = db_path(options.respdeck_db or None)
         journal_dir = (
             Path(options.respdeck_journal)
@@ -158,6 +169,7 @@ class Recorder:
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         try:
+            self._start()  # a request may come before the `running` hook (see _start)
             if self.spool is None:
                 return
             request = flow.request
