@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -149,22 +150,31 @@ def frame_at(buffer: bytes | bytearray, pos: int) -> tuple[int, int, int] | None
     return end + 1, meta_len, payload_len
 
 
-def split_records(buffer: bytes | bytearray) -> tuple[list[Record], int]:
-    """The complete records at the start of `buffer`, and how many bytes they take."""
-    records = []
+def frames(buffer: bytes | bytearray) -> Iterator[tuple[bytes, memoryview, int]]:
+    """Each complete record at the start of `buffer`: its header, its payload (a view, valid
+    while the loop runs) and the offset just past it (its closing newline included)."""
     pos = 0
     view = memoryview(buffer)
-    while pos < len(buffer):
-        frame = frame_at(buffer, pos)
-        if frame is None:
-            break
-        start, meta_len, payload_len = frame
-        meta = bytes(view[start : start + meta_len])
-        payload = view[start + meta_len : start + meta_len + payload_len]
+    try:
+        while pos < len(buffer):
+            frame = frame_at(buffer, pos)
+            if frame is None:
+                return
+            start, meta_len, payload_len = frame
+            end = start + meta_len + payload_len
+            yield bytes(view[start : start + meta_len]), view[start + meta_len : end], end + 1
+            pos = end + 1
+    finally:
+        view.release()
+
+
+def split_records(buffer: bytes | bytearray) -> tuple[list[Record], int]:
+    """The complete records at the start of `buffer`, and how many bytes they take."""
+    records, taken = [], 0
+    for meta, payload, after in frames(buffer):
         records.append(decode(meta, payload))
-        pos = start + meta_len + payload_len + 1
-    view.release()
-    return records, pos
+        taken = after
+    return records, taken
 
 
 def count_records(path: Path) -> int:

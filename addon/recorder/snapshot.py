@@ -26,7 +26,7 @@ from pathlib import Path
 from addon.atomic import replace_file
 from addon.wire.exchange import Exchange
 
-from .journal import MAGIC, SUFFIX, JournalError, Record, decode, encode, frame_at
+from .journal import MAGIC, SUFFIX, JournalError, Record, decode, encode, frames
 
 
 @dataclass(slots=True)
@@ -73,27 +73,16 @@ def parse_records(buffer: bytes | bytearray) -> tuple[list[Record | More], int]:
     as a journal Record, an append as More."""
     out: list[Record | More] = []
     pos = 0
-    view = memoryview(buffer)
-    try:
-        while pos < len(buffer):
-            frame = frame_at(buffer, pos)
-            if frame is None:
-                break
-            start, meta_len, payload_len = frame
-            meta = bytes(view[start : start + meta_len])
-            payload = view[start + meta_len : start + meta_len + payload_len]
-            end = start + meta_len + payload_len
-            if buffer[end : end + 1] != b"\n":
-                raise JournalError(f"a snapshot record not closed at byte {end}")
-            if meta.startswith(b'{"more":'):
-                fields = json.loads(meta)
-                chunks = [(float(ms), int(size)) for ms, size in fields["more"]]
-                out.append(More(chunks, bytes(payload), fields.get("duration_ms")))
-            else:
-                out.append(decode(meta, payload))
-            pos = end + 1
-    finally:
-        view.release()
+    for meta, payload, after in frames(buffer):
+        if buffer[after - 1 : after] != b"\n":
+            raise JournalError(f"a snapshot record not closed at byte {after - 1}")
+        if meta.startswith(b'{"more":'):
+            fields = json.loads(meta)
+            chunks = [(float(ms), int(size)) for ms, size in fields["more"]]
+            out.append(More(chunks, bytes(payload), fields.get("duration_ms")))
+        else:
+            out.append(decode(meta, payload))
+        pos = after
     return out, pos
 
 

@@ -51,7 +51,7 @@ def write_batch(
     `links`: (exchange id, the id it was re-sent from, edits) rows of `resends`. `team`: the
     connection is a team store's (rows stored already left out, locks taken)."""
     exchange_ids = pa.array(batch.columns["exchanges"]["exchange_id"], pa.uuid())
-    with transaction(conn), _registered(conn, "respdeck_ids", pa.table({"id": exchange_ids})):
+    with transaction(conn), registered(conn, "respdeck_ids", pa.table({"id": exchange_ids})):
         if replace:
             for table in reversed(TABLES):
                 if table != "captures":
@@ -62,7 +62,7 @@ def write_batch(
         _check_new_content(conn, batch, team=team)
         for table in TABLES:
             if batch.rows(table):
-                _insert(conn, table, batch.arrow(table), stored)
+                insert_rows(conn, table, batch.arrow(table), stored)
         for link in links:
             if stored is None or link[0] not in stored[1]:
                 conn.execute("INSERT INTO resends VALUES (?::UUID, ?::UUID, ?)", list(link))
@@ -71,7 +71,8 @@ def write_batch(
 
 
 @contextmanager
-def _registered(conn: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> Iterator[None]:
+def registered(conn: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> Iterator[None]:
+    """`rows` queryable as the view `name` for the length of the block."""
     conn.register(name, rows)
     try:
         yield
@@ -90,7 +91,7 @@ def _stored(conn: duckdb.DuckDBPyConnection, batch: Batch) -> tuple[set[str], se
         ),
         pa.uuid(),
     )
-    with _registered(conn, "respdeck_capture_ids", pa.table({"id": capture_ids})):
+    with registered(conn, "respdeck_capture_ids", pa.table({"id": capture_ids})):
         captures = conn.execute(
             "SELECT capture_id::VARCHAR FROM captures "
             "WHERE capture_id IN (SELECT id FROM respdeck_capture_ids)"
@@ -112,7 +113,7 @@ def _check_new_content(conn: duckdb.DuckDBPyConnection, batch: Batch, *, team: b
         raise DuplicateImport("the same content twice in one batch")
     if team:
         take_lock(conn, "imports")
-    with _registered(conn, "respdeck_digests", pa.table({"d": pa.array(digests, pa.string())})):
+    with registered(conn, "respdeck_digests", pa.table({"d": pa.array(digests, pa.string())})):
         row = conn.execute(
             "SELECT any_value(source_sha256) FROM captures "
             "WHERE source_sha256 IN (SELECT d FROM respdeck_digests)"
@@ -121,7 +122,7 @@ def _check_new_content(conn: duckdb.DuckDBPyConnection, batch: Batch, *, team: b
         raise DuplicateImport(f"content {row[0]} is stored already")
 
 
-def _insert(
+def insert_rows(
     conn: duckdb.DuckDBPyConnection,
     table: str,
     rows: pa.Table,
@@ -135,7 +136,7 @@ def _insert(
         if not rows.num_rows:
             return
     names = ", ".join(f'"{c}"' for c in rows.column_names)
-    with _registered(conn, "respdeck_batch", rows):
+    with registered(conn, "respdeck_batch", rows):
         conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM respdeck_batch")
 
 

@@ -13,14 +13,11 @@ body, however often it is shown. Only in a local store: a team store shows no ro
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
-from .batch_write import transaction
+from .batch_write import insert_rows, registered, transaction
 from .prices import add_models
 from .rows import TABLES, Batch, add_exchange
 
@@ -89,7 +86,7 @@ def write_growth(
             if table == "exchanges" and not (fresh or whole_row):
                 _update_light(conn, uid, batch)
             else:
-                _insert(conn, table, batch.arrow(table))
+                insert_rows(conn, table, batch.arrow(table), None)
         add_models(conn, batch.models())
 
 
@@ -101,23 +98,8 @@ def _update_light(conn: duckdb.DuckDBPyConnection, uid: uuid.UUID, batch: Batch)
     for name in TABLES["exchanges"]:
         row.columns["exchanges"][name] = columns[name] if name not in HEAVY else [None]
     sets = ", ".join(f'"{c}" = r."{c}"' for c in light)
-    with _registered(conn, "respdeck_row", row.arrow("exchanges")):
+    with registered(conn, "respdeck_row", row.arrow("exchanges")):
         conn.execute(
             f"UPDATE exchanges SET {sets} FROM respdeck_row r WHERE exchanges.exchange_id = ?",
             [uid],
         )
-
-
-def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
-    names = ", ".join(f'"{c}"' for c in rows.column_names)
-    with _registered(conn, "respdeck_rows", rows):
-        conn.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM respdeck_rows")
-
-
-@contextmanager
-def _registered(conn: duckdb.DuckDBPyConnection, name: str, rows: pa.Table) -> Iterator[None]:
-    conn.register(name, rows)
-    try:
-        yield
-    finally:
-        conn.unregister(name)

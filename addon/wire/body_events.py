@@ -238,6 +238,12 @@ def sse_events(
             add(payload, offset, name)
     for payload, name, _, _ in decoder.close_fields():
         add(payload, last, name)
+    decoder_findings(decoder, collector, len(builder.events))
+    return builder.events, size
+
+
+def decoder_findings(decoder: SseDecoder, collector: Collector, count: int) -> None:
+    """What the SSE decoder noticed once the body ended (`count`: the events built)."""
     if decoder.merged_events:
         collector.add(
             Finding(
@@ -260,10 +266,9 @@ def sse_events(
                 "sse_unterminated",
                 Severity.INFO,
                 "the stream ended inside an event (no final blank line)",
-                len(builder.events) - 1 if builder.events else None,
+                count - 1 if count else None,
             )
         )
-    return builder.events, size
 
 
 def websocket_events(

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .accumulate import Accumulator
-from .body_events import EventBuilder
+from .body_events import EventBuilder, decoder_findings
 from .collect import Collector
 from .endpoints import classify
 from .exchange import Exchange, header
@@ -30,7 +30,7 @@ from .findings import MAX_LISTED, Finding, Severity
 from .parse import _http_error, settle_abort
 from .request import parse_request
 from .result import ParsedExchange, StreamEvent
-from .sse import MAX_LINE, SseDecoder
+from .sse import SseDecoder
 from .stream_assembly import finish_stream
 
 
@@ -169,7 +169,7 @@ class IncrementalStream:
                 builder.add_payload(payload, self.last, name)
             tail_first = _note(events[stable:], sequence, errors)
             first = self.first_delta or tail_first
-            _decoder_findings(decoder, collector, len(events))
+            decoder_findings(decoder, collector, len(events))
             parsed = ParsedExchange(exchange, self.endpoint, self.request, streamed=True)
             parsed.items.extend(self.request.input_items)
             parsed.events = events
@@ -202,32 +202,3 @@ def _note(
         if first is None and kind and kind.endswith(".delta") and event.t_ms is not None:
             first = event
     return first
-
-
-def _decoder_findings(decoder: SseDecoder, collector: Collector, count: int) -> None:
-    """What body_events.sse_events says of the decoding once the body ends."""
-    if decoder.merged_events:
-        collector.add(
-            Finding(
-                "sse_missing_blank_line",
-                Severity.WARNING,
-                f"{decoder.merged_events} SSE events started without a blank line",
-            )
-        )
-    if decoder.overlong_lines:
-        collector.add(
-            Finding(
-                "sse_line_too_long",
-                Severity.ERROR,
-                f"{decoder.overlong_lines} SSE line(s) longer than {MAX_LINE >> 20} MiB were cut",
-            )
-        )
-    if decoder.unterminated:
-        collector.add(
-            Finding(
-                "sse_unterminated",
-                Severity.INFO,
-                "the stream ended inside an event (no final blank line)",
-                count - 1 if count else None,
-            )
-        )
