@@ -36,17 +36,22 @@ def respond(recorder: Recorder, flow: tflow.HTTPFlow, chunks: list[bytes]) -> li
     return sent
 
 
+def configure(tctx: taddons.context, recorder: Recorder, tmp_path: Path, **options: object) -> None:
+    """The addon's options as the tests use them: a journal in `tmp_path`, no ingester."""
+    tctx.configure(
+        recorder,
+        respdeck_db=str(tmp_path / "r.duckdb"),
+        respdeck_ingest=False,
+        respdeck_run="run.rdj",
+        **options,
+    )
+
+
 @pytest.fixture
 def recorder(tmp_path: Path):
     recorder = Recorder()
     with taddons.context(recorder) as tctx:
-        tctx.configure(
-            recorder,
-            respdeck_db=str(tmp_path / "r.duckdb"),
-            respdeck_ingest=False,
-            respdeck_run="run.rdj",
-            respdeck_redact_header=["x-org"],
-        )
+        configure(tctx, recorder, tmp_path, respdeck_redact_header=["x-org"])
         recorder.running()
         yield recorder
         recorder.done()
@@ -138,8 +143,7 @@ def test_bad_redaction_path_is_an_option_error(tmp_path: Path) -> None:
 def test_all_records_other_traffic_too(tmp_path: Path) -> None:
     recorder = Recorder()
     with taddons.context(recorder) as tctx:
-        tctx.configure(recorder, respdeck_db=str(tmp_path / "r.duckdb"), respdeck_ingest=False,
-                       respdeck_run="run.rdj", respdeck_all=True)  # fmt: skip
+        configure(tctx, recorder, tmp_path, respdeck_all=True)
         recorder.running()
         flow = api_flow("/v1/models", "GET")
         recorder.requestheaders(flow)
@@ -176,12 +180,7 @@ def test_a_request_before_the_running_hook_is_recorded(tmp_path: Path) -> None:
     (the first request of a test, a `record -- CMD` child) must not go unrecorded."""
     recorder = Recorder()
     with taddons.context(recorder) as tctx:
-        tctx.configure(
-            recorder,
-            respdeck_db=str(tmp_path / "r.duckdb"),
-            respdeck_ingest=False,
-            respdeck_run="run.rdj",
-        )
+        configure(tctx, recorder, tmp_path)
         flow = api_flow()
         recorder.requestheaders(flow)  # before running()
         recorder.request(flow)

@@ -243,6 +243,17 @@ def wait_port(port: int, timeout: float = 60) -> None:
     raise SystemExit(f"nothing listens on port {port}")
 
 
+def stop_all(procs: list[subprocess.Popen], timeout: float = 60) -> None:
+    """Ctrl-C each process, last started first; kill what has not ended within `timeout`."""
+    for proc in reversed(procs):
+        proc.send_signal(signal.SIGINT)
+    for proc in procs:
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -320,13 +331,7 @@ def main() -> None:
         report(paths, ttft, lat, rps, args)
         memory_report(idle, peaks.peak, breakdown)
     finally:
-        for proc in reversed(procs):
-            proc.send_signal(signal.SIGINT)
-        for proc in procs:
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(procs)
 
 
 def report(

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import subprocess
 import sys
 import tempfile
@@ -37,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_proxy import one_stream, pct, wait_port  # noqa: E402
+from bench_proxy import one_stream, pct, stop_all, wait_port  # noqa: E402
 
 from addon.ports import free_port  # noqa: E402
 from tests.recorder_harness import Recorder  # noqa: E402
@@ -167,13 +166,7 @@ def main() -> None:
         report(steps, names, args)
     finally:
         recorder.stop()
-        for proc in reversed(procs):
-            proc.send_signal(signal.SIGINT)
-        for proc in procs:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_all(procs)
 
 
 def run_step(
