@@ -78,8 +78,7 @@ class Captured:
         if self.status is not None:
             chunks: list[tuple[float, int]] | None = None
             if self.tee is not None:
-                # the proxy may append meanwhile (a snapshot)
-                parts = self.tee.chunks[:upto] if upto is not None else self.tee.chunks[:]
+                parts = self.tee.chunks[:upto]  # a copy: the proxy may append meanwhile
                 body = b"".join(data for _, data in parts)
                 chunks = [(ms(t) or 0.0, len(data)) for t, data in parts]
             else:
@@ -98,10 +97,8 @@ class Captured:
                 for t, from_client, content, is_text in self.websocket
             ]
         last = self.ended
-        if last is None and self.tee is not None:
-            held = self.tee.chunks if upto is None else self.tee.chunks[:upto]
-            if held:
-                last = held[-1][0]
+        if last is None and self.tee is not None and (held := self.tee.chunks[:upto]):
+            last = held[-1][0]
         return Exchange(
             request,
             response,
